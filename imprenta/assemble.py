@@ -1,0 +1,306 @@
+"""Parts -> one Document: the master's list of links becomes the parts, anchors become unique, links internal."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from .document import IMAGE_PLACEHOLDER, Document, Heading, ImageRef, SourceFile
+from .errors import Location, Problems, display_path
+from .pandocast import Blocks, Element, parse_markdown, stringify, walk
+from .project import Project, read_source, suggest_file
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def normalize_anchor(anchor: str) -> str:
+    """Compare anchors without accents or case, so "#misión" and "#Mision" both find "mision"."""
+    decomposed = unicodedata.normalize("NFKD", unquote(anchor))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
+
+
+@dataclass
+class _FileNode:
+    """One source file in the inclusion tree, with its parsed blocks and the parts it lists."""
+
+    source: SourceFile
+    blocks: Blocks
+    listed_at: Location
+    anchor: str = ""
+    parts: dict[int, list["_FileNode"]] = field(default_factory=dict)
+    anchors: dict[str, str] = field(default_factory=dict)  # normalised local id -> global id
+
+
+def _part_links(block: Element) -> list[str] | None:
+    """The link targets of a list made only of links to Markdown files (the list of parts), else None."""
+    if block["t"] == "BulletList":
+        items = block["c"]
+    elif block["t"] == "OrderedList":
+        items = block["c"][1]
+    else:
+        return None
+    targets: list[str] = []
+    for item in items:
+        if len(item) != 1 or item[0]["t"] not in ("Plain", "Para"):
+            return None
+        inlines = [i for i in item[0]["c"] if i["t"] not in ("Space", "SoftBreak")]
+        if len(inlines) != 1 or inlines[0]["t"] != "Link":
+            return None
+        url = inlines[0]["c"][2][0]
+        path = url.split("#", 1)[0]
+        if _SCHEME.match(url) or not path.lower().endswith(".md"):
+            return None
+        targets.append(url)
+    return targets or None
+
+
+class _Assembler:
+    """Builds one Document from the master and its parts, reporting every problem it meets."""
+
+    def __init__(self, project: Project, problems: Problems) -> None:
+        self.project = project
+        self.problems = problems
+        self.included: dict[Path, Location] = {}
+        self.nodes: dict[Path, _FileNode] = {}
+        self.sources: list[SourceFile] = []
+        self.api_version: list[int] = [1, 23, 1, 1]
+        self.images: list[ImageRef] = []
+        self.headings: list[Heading] = []
+
+    # -- stage 1: read and parse every file of the inclusion tree -------------------------------------
+    def collect(self, source: SourceFile, chain: list[Path], listed_at: Location) -> _FileNode:
+        ast = parse_markdown(source.text, display_path(source.path))
+        self.api_version = ast["pandoc-api-version"]
+        node = _FileNode(source=source, blocks=ast["blocks"], listed_at=listed_at)
+        self.nodes[source.path] = node
+        self.sources.append(source)
+        seen: dict[str, int] = {}
+        for index, block in enumerate(node.blocks):
+            targets = _part_links(block)
+            if targets is None:
+                continue
+            children: list[_FileNode] = []
+            for url in targets:
+                occurrence = seen.get(url, 0)
+                seen[url] = occurrence + 1
+                at = source.location(source.find_line(f"]({url}", occurrence) or source.find_line(url))
+                child = self._include(source, url, chain, at)
+                if child is not None:
+                    children.append(child)
+            node.parts[index] = children
+        return node
+
+    def _include(self, parent: SourceFile, url: str, chain: list[Path], at: Location) -> _FileNode | None:
+        target = (parent.path.parent / unquote(url.split("#", 1)[0])).resolve()
+        if target in chain:
+            cycle = " → ".join(display_path(p) for p in [*chain[chain.index(target):], target])
+            self.problems.error(
+                at,
+                f"la parte {display_path(target)} se incluye a sí misma en un ciclo: {cycle}",
+                "parte.ciclo",
+                "una parte no puede listar al maestro ni a una parte que la contiene; quite ese enlace de la lista",
+            )
+            return None
+        if target in self.included:
+            self.problems.error(
+                at,
+                f"la parte {display_path(target)} está listada dos veces",
+                "parte.repetida",
+                f"ya se incluyó en {self.included[target]}; quite una de las dos entradas",
+            )
+            return None
+        source = read_source(target, self.problems, at)
+        if source is None:
+            return None
+        self.included[target] = at
+        if not source.text.strip():
+            self.problems.error(
+                at,
+                f"la parte {display_path(target)} está vacía",
+                "parte.vacia",
+                "escriba su contenido, o quítela de la lista de partes",
+            )
+            return None
+        return self.collect(source, [*chain, target], at)
+
+    # -- stage 2: unique anchors across the whole document ---------------------------------------------
+    def assign_anchors(self, root: _FileNode) -> None:
+        used: set[str] = set()
+
+        def unique(base: str, prefix: str) -> str:
+            candidate = base if base not in used else f"{prefix}-{base}"
+            n = 1
+            while candidate in used:
+                candidate = f"{prefix}-{base}-{n}"
+                n += 1
+            used.add(candidate)
+            return candidate
+
+        for node in self._document_order(root):
+            stem = re.sub(r"[^a-z0-9]+", "-", normalize_anchor(node.source.path.stem)).strip("-") or "parte"
+            if node is not root:
+                node.anchor = unique(f"parte-{stem}", "doc")
+            headers: list[Element] = []
+            walk(node.blocks, lambda el: headers.append(el) if el["t"] == "Header" else None)
+            lines = node.source.heading_lines()
+            for position, header in enumerate(headers):
+                level, attr, inlines = header["c"]
+                text = stringify(inlines)
+                local = attr[0] or "seccion"
+                global_id = unique(local, stem)
+                node.anchors.setdefault(normalize_anchor(local), global_id)
+                attr[0] = global_id
+                line = lines[position] if len(lines) == len(headers) else node.source.find_line(text)
+                self.headings.append(Heading(global_id, level, text, node.source.location(line)))
+            if node is root:
+                node.anchor = next(iter(node.anchors.values()), unique("inicio", stem))
+
+    def _document_order(self, node: _FileNode) -> list[_FileNode]:
+        order = [node]
+        for index in sorted(node.parts):
+            for child in node.parts[index]:
+                order.extend(self._document_order(child))
+        return order
+
+    # -- stage 3: links and images, resolved relative to the file that names them ---------------------
+    def resolve_references(self, node: _FileNode) -> None:
+        occurrences: dict[str, int] = {}
+
+        def locate(url: str) -> Location:
+            n = occurrences.get(url, 0)
+            occurrences[url] = n + 1
+            src = node.source
+            return src.location(src.find_line(f"]({url}", n) or src.find_line(url, n) or src.find_line(url))
+
+        def visit(el: Element) -> None:
+            if el["t"] == "Link":
+                target = el["c"][2]
+                resolved = self._resolve_link(node, target[0], locate(target[0]))
+                if resolved is not None:
+                    target[0] = resolved
+            elif el["t"] == "Image":
+                self._resolve_image(node, el, locate(el["c"][2][0]))
+
+        for index, block in enumerate(node.blocks):
+            if index not in node.parts:
+                walk(block, visit)
+
+    def _resolve_link(self, node: _FileNode, url: str, at: Location) -> str | None:
+        if _SCHEME.match(url) or not url:
+            return None
+        path_part, _, fragment = url.partition("#")
+        if path_part:
+            target_path = (node.source.path.parent / unquote(path_part)).resolve()
+            target = self.nodes.get(target_path)
+            if target is None:
+                self._report_outside_link(url, target_path, at)
+                return None
+        else:
+            target = node
+        if not fragment:
+            return f"#{target.anchor}"
+        found = target.anchors.get(normalize_anchor(fragment))
+        if found is None:
+            close = difflib.get_close_matches(normalize_anchor(fragment), list(target.anchors), n=1)
+            hint = f"¿quiso decir #{close[0]}?" if close else "los anclajes se forman con el texto del encabezado en minúsculas, sin tildes y con guiones"
+            self.problems.error(
+                at,
+                f"el enlace {url} apunta a un encabezado que no existe en {display_path(target.source.path)}",
+                "enlace.ancla",
+                hint,
+            )
+            return None
+        return f"#{found}"
+
+    def _report_outside_link(self, url: str, target_path: Path, at: Location) -> None:
+        if not target_path.exists():
+            close = suggest_file(target_path)
+            self.problems.error(
+                at,
+                f"enlace roto: no existe {display_path(target_path)}",
+                "enlace.roto",
+                f"¿quiso decir «{close}»?" if close else "las rutas se leen relativas al archivo que contiene el enlace",
+            )
+        elif target_path.suffix.lower() == ".md":
+            self.problems.error(
+                at,
+                f"el enlace {url} apunta a un archivo Markdown que no forma parte del documento",
+                "enlace.fuera",
+                "añádalo a la lista de partes del maestro, o enlace a una parte incluida",
+            )
+        else:
+            self.problems.warning(
+                at,
+                f"enlace a un archivo local ({url}); no funcionará fuera de este equipo",
+                "enlace.local",
+                "publique el archivo y enlace su dirección, o inclúyalo como anexo",
+            )
+
+    def _resolve_image(self, node: _FileNode, el: Element, at: Location) -> None:
+        url = el["c"][2][0]
+        if _SCHEME.match(url):
+            self.problems.error(
+                at,
+                f"imagen externa no permitida: {url}",
+                "imagen.remota",
+                "guarde la imagen en imagenes/ y enlácela con una ruta relativa; un documento oficial no se descarga nada",
+            )
+            return
+        path = (node.source.path.parent / unquote(url)).resolve()
+        if not path.is_file():
+            close = suggest_file(path)
+            self.problems.error(
+                at,
+                f"imagen no encontrada: {url}",
+                "imagen.falta",
+                f"¿quiso decir «{close}»?" if close else f"la ruta se lee relativa a {display_path(node.source.path.parent)}/",
+            )
+            return
+        ref = ImageRef(index=len(self.images), path=path, location=at, alt=stringify(el["c"][1]))
+        self.images.append(ref)
+        el["c"][2][0] = f"{IMAGE_PLACEHOLDER}{ref.index}"
+
+    # -- stage 4: one list of blocks ------------------------------------------------------------------
+    def splice(self, node: _FileNode) -> Blocks:
+        master_dir = self.project.config.master.parent
+        out: Blocks = []
+        for index, block in enumerate(node.blocks):
+            if index not in node.parts:
+                out.append(block)
+                continue
+            for child in node.parts[index]:
+                try:
+                    shown = child.source.path.relative_to(master_dir).as_posix()
+                except ValueError:
+                    shown = display_path(child.source.path)
+                attr = [child.anchor, ["parte"], [["fuente", shown]]]
+                out.append({"t": "Div", "c": [attr, self.splice(child)]})
+        return out
+
+
+def assemble(project: Project, problems: Problems) -> Document:
+    """Read the master and every part it lists, and return one Document; stops after reporting all problems."""
+    assembler = _Assembler(project, problems)
+    master = project.master
+    if not master.text.strip():
+        problems.error(master.location(1), "el documento maestro está vacío", "fuente.vacia")
+        problems.stop_if_errors()
+    assembler.included[master.path] = master.location(1)
+    root = assembler.collect(master, [master.path], master.location(1))
+    assembler.assign_anchors(root)
+    for node in assembler._document_order(root):
+        assembler.resolve_references(node)
+    problems.stop_if_errors()
+    return Document(
+        meta=project.meta,
+        master=master,
+        sources=assembler.sources,
+        blocks=assembler.splice(root),
+        headings=assembler.headings,
+        images=assembler.images,
+        api_version=assembler.api_version,
+    )

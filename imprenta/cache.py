@@ -1,0 +1,68 @@
+"""Content-hash cache for conversions: a key names its inputs, a missing or empty entry is simply rebuilt."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest(path: Path, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (memoised per content stamp within one process)."""
+    st = path.stat()
+    return _digest(path, st.st_size, st.st_mtime_ns)
+
+
+class Cache:
+    """Files stored under <cache>/<namespace>/<key><suffix>, written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @staticmethod
+    def key(*parts: str) -> str:
+        """A key from every input that shapes a result: content hashes, tool versions, parameters."""
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+    def path(self, namespace: str, key: str, suffix: str) -> Path:
+        return self.root / namespace / f"{key}{suffix}"
+
+    def lookup(self, namespace: str, key: str, suffix: str) -> Path | None:
+        """The cached file, or None; an empty (interrupted) entry counts as missing."""
+        path = self.path(namespace, key, suffix)
+        try:
+            return path if path.stat().st_size > 0 else None
+        except OSError:
+            return None
+
+    def store(self, namespace: str, key: str, suffix: str, produced: Path) -> Path:
+        """Move or copy a produced file into the cache atomically and return its cached path."""
+        final = self.path(namespace, key, suffix)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-", suffix=suffix)
+        os.close(fd)
+        shutil.copyfile(produced, tmp_name)
+        os.replace(tmp_name, final)
+        return final
+
+    @contextmanager
+    def workdir(self) -> Iterator[Path]:
+        """A private scratch folder inside the cache, removed afterwards."""
+        base = self.root / "tmp"
+        base.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=base) as name:
+            yield Path(name)

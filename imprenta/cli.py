@@ -1,0 +1,132 @@
+"""Command line: `python build.py [pdf|docx|referencia] [opciones]`; the one place where errors are caught."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import FORMAT_NAMES, Config
+from .errors import BuildFailed, ImprentaError, ToolError, display_path
+
+log = logging.getLogger("imprenta")
+
+# argparse's own words, in Spanish (it looks them up through its module-level `_` at run time).
+_ARGPARSE_ES = {
+    "usage: ": "uso: ",
+    "positional arguments": "argumentos",
+    "options": "opciones",
+    "show this help message and exit": "muestra esta ayuda y termina",
+    "invalid choice: %(value)r (choose from %(choices)s)": "orden desconocida: %(value)r (elija entre %(choices)s)",
+    "unrecognized arguments: %s": "opciones desconocidas: %s",
+    "expected one argument": "falta el valor de la opción",
+    "the following arguments are required: %s": "faltan los argumentos: %s",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: error: %(message)s\n",
+    "ambiguous option: %(option)s could match %(matches)s": "opción ambigua: %(option)s puede ser %(matches)s",
+}
+argparse._ = lambda text: _ARGPARSE_ES.get(text, text)  # type: ignore[attr-defined]
+
+COMMANDS = {
+    "todo": "genera el PDF y el DOCX (por defecto)",
+    "pdf": "genera solo el PDF",
+    "docx": "genera solo el DOCX",
+    "referencia": "regenera plantillas/referencia.docx a partir de plantillas/estilos-docx.toml",
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="build.py",
+        description=(
+            "Imprenta: compila un documento Markdown (el maestro y las partes que enlaza) "
+            "en un PDF oficial y un DOCX editable."
+        ),
+        epilog=(
+            "ejemplos:\n"
+            "  python build.py                      genera salida/plan.pdf y salida/plan.docx\n"
+            "  python build.py pdf                  solo el PDF\n"
+            "  python build.py --fuente otro/indice.md --salida /tmp/otro\n\n"
+            "Cada problema se indica como archivo:línea: mensaje, con una sugerencia.\n"
+            "Las salidas se escriben solo si la compilación termina bien: si falla, salida/ queda como estaba."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "orden", nargs="?", default="todo", choices=list(COMMANDS),
+        help="; ".join(f"{k}: {v}" for k, v in COMMANDS.items()),
+    )
+    p.add_argument("--fuente", type=Path, default=Path("fuente/plan.md"), metavar="ARCHIVO.md",
+                   help="documento maestro (por defecto fuente/plan.md)")
+    p.add_argument("--salida", type=Path, default=Path("salida"), metavar="DIR",
+                   help="carpeta de las salidas (por defecto salida/)")
+    p.add_argument("--plantillas", type=Path, default=Path("plantillas"), metavar="DIR",
+                   help="carpeta de plantillas: HTML, CSS, DOCX de referencia, fuentes (por defecto plantillas/)")
+    p.add_argument("--cache", type=Path, default=Path(".cache"), metavar="DIR",
+                   help="carpeta de la caché de conversiones (por defecto .cache/)")
+    p.add_argument("--estricto", action="store_true", help="los avisos también detienen la compilación")
+    p.add_argument("--depurar", action="store_true", help="muestra detalles y, ante un fallo, la traza completa")
+    p.add_argument("--silencioso", action="store_true", help="muestra solo avisos y errores")
+    p.add_argument("--version", action="version", version=f"Imprenta {__version__}", help="muestra la versión")
+    return p
+
+
+def _setup_logging(debug: bool, quiet: bool) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_imprenta", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler._imprenta = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    logging.getLogger("imprenta").setLevel(level)
+    # Third-party chatter (fontTools, weasyprint) only when debugging; WeasyPrint warnings are collected apart.
+    for noisy in ("fontTools", "weasyprint", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    _setup_logging(args.depurar, args.silencioso)
+    try:
+        if args.orden == "referencia":
+            from .reference import generate_reference
+
+            path = generate_reference(args.plantillas.resolve())
+            log.info("plantilla regenerada: %s", display_path(path))
+            return 0
+        from .pipeline import build
+
+        formats = FORMAT_NAMES if args.orden == "todo" else (args.orden,)
+        config = Config(
+            master=args.fuente, output_dir=args.salida, templates_dir=args.plantillas,
+            cache_dir=args.cache, formats=formats, strict=args.estricto,
+        )
+        result = build(config)
+    except BuildFailed as exc:
+        log.error("error: %s", exc.message)
+        if exc.hint:
+            log.error("    sugerencia: %s", exc.hint)
+        return 1
+    except ImprentaError as exc:
+        log.error("error: %s", exc.message)
+        if exc.hint:
+            log.error("    sugerencia: %s", exc.hint)
+        if isinstance(exc, ToolError) and args.depurar:
+            log.error("orden: %s\nsalida de error:\n%s", " ".join(exc.cmd), exc.stderr)
+        if args.depurar:
+            log.exception("traza:")
+        log.error("la compilación se detuvo; no se escribió nada en %s", display_path(args.salida))
+        return 1
+    except KeyboardInterrupt:
+        log.error("interrumpido; no se escribió nada en la salida")
+        return 130
+    log.info("listo en %.1f s:", result.seconds)
+    for name, path in result.outputs.items():
+        facts = ", ".join(f"{v} {k}" for k, v in result.facts.get(name, {}).items())
+        log.info("  %s%s", display_path(path), f" ({facts})" if facts else "")
+    return 0

@@ -1,0 +1,143 @@
+"""The data that flows through the pipeline: sources, headings, images and the assembled Document."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import Location
+from .metadata import Metadata
+from .pandocast import Blocks, Element, walk
+
+IMAGE_PLACEHOLDER = "imprenta-imagen:"
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]|$)")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+# Lines that cannot be the text of a setext heading: list items, quotes, tables.
+_PARAGRAPH_NOT_HEADING = re.compile(r"^\s*([-*+>|]|\d+[.)])(\s|$)")
+
+
+@dataclass
+class SourceFile:
+    """A Markdown file as read from disk (BOM removed, line endings normalised)."""
+
+    path: Path
+    text: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
+    def find_line(self, needle: str, occurrence: int = 0) -> int | None:
+        """The 1-based line of the n-th occurrence of needle, or None."""
+        start = 0
+        for _ in range(occurrence + 1):
+            index = self.text.find(needle, start)
+            if index < 0:
+                return None
+            start = index + 1
+        return self.text.count("\n", 0, index) + 1
+
+    def heading_lines(self) -> list[int]:
+        """Lines of ATX and setext headings, in order, skipping fenced code (pandoc wants a blank line before)."""
+        found: list[int] = []
+        fence: str | None = None
+        lines = self.lines
+        for number, line in enumerate(lines, start=1):
+            match = _FENCE.match(line)
+            if match:
+                marker = match.group(1)[0]
+                if fence is None:
+                    fence = marker
+                elif fence == marker:
+                    fence = None
+                continue
+            if fence:
+                continue
+            blank_before = number == 1 or not lines[number - 2].strip()
+            if _ATX.match(line) and blank_before:
+                found.append(number)
+            elif (
+                blank_before
+                and number < len(lines)
+                and line.strip()
+                and _SETEXT.match(lines[number])
+                and not _PARAGRAPH_NOT_HEADING.match(line)
+            ):
+                found.append(number)
+        return found
+
+    def location(self, line: int | None) -> Location:
+        return Location(self.path, line or 1)
+
+
+@dataclass
+class Heading:
+    """A heading of the assembled document, with its global anchor and where it was written."""
+
+    anchor: str
+    level: int
+    text: str
+    location: Location
+
+
+@dataclass
+class ImageRef:
+    """An image named by a source, resolved to a file; formats pick their own variant of it."""
+
+    index: int
+    path: Path
+    location: Location
+    alt: str
+    variants: dict[str, "ImageVariant"] = field(default_factory=dict)
+
+
+@dataclass
+class ImageVariant:
+    """The file a given output format uses for an image, and its printed size when known."""
+
+    path: Path
+    width_cm: float | None = None
+    height_cm: float | None = None
+
+
+@dataclass
+class Document:
+    """One parsed document: the AST shared by every output, its sources, headings and images."""
+
+    meta: Metadata
+    master: SourceFile
+    sources: list[SourceFile]
+    blocks: Blocks
+    headings: list[Heading]
+    images: list[ImageRef]
+    api_version: list[int]
+
+    @property
+    def name(self) -> str:
+        """Outputs are named after the master file."""
+        return self.master.path.stem
+
+    def ast_for(self, output: str) -> dict[str, Any]:
+        """A copy of the AST with each image pointing at the variant made for this output."""
+        blocks = copy.deepcopy(self.blocks)
+
+        def visit(el: Element) -> None:
+            if el["t"] == "Image":
+                target = el["c"][2]
+                if target[0].startswith(IMAGE_PLACEHOLDER):
+                    image = self.images[int(target[0][len(IMAGE_PLACEHOLDER):])]
+                    variant = image.variants[output]
+                    target[0] = variant.path.resolve().as_uri() if output == "pdf" else str(variant.path.resolve())
+                    attrs = el["c"][0]
+                    if variant.width_cm and not any(k in ("width", "height") for k, _ in attrs[2]):
+                        attrs[2].append(["width", f"{variant.width_cm:.2f}cm"])
+                        if variant.height_cm:
+                            attrs[2].append(["height", f"{variant.height_cm:.2f}cm"])
+
+        walk(blocks, visit)
+        return {"pandoc-api-version": self.api_version, "meta": self.meta.to_pandoc(), "blocks": blocks}

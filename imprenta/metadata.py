@@ -1,0 +1,131 @@
+"""The document's metadata (title, entity, version, date, status...), read from one TOML file beside the master."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import Location, Problems
+from .pandocast import Element, meta_string
+
+METADATA_FILE = "metadatos.toml"
+STATUSES = ("borrador", "aprobado")
+
+# key -> (type, required, description); the single place where metadata keys are defined.
+FIELDS: dict[str, tuple[type, bool, str]] = {
+    "titulo": (str, True, "título del documento"),
+    "subtitulo": (str, False, "subtítulo"),
+    "entidad": (str, True, "entidad que emite el documento (autor)"),
+    "version": (str, True, "versión, por ejemplo \"1.0\""),
+    "fecha": (dt.date, True, "fecha de la versión, AAAA-MM-DD"),
+    "estado": (str, True, "borrador o aprobado"),
+    "idioma": (str, False, "idioma, por defecto es-BO"),
+    "asunto": (str, False, "asunto o resumen en una línea"),
+    "palabras_clave": (list, False, "lista de palabras clave"),
+    "base_legal": (str, False, "norma que da origen al documento"),
+}
+
+
+@dataclass
+class Metadata:
+    """Validated metadata; every output reads the same values."""
+
+    titulo: str
+    entidad: str
+    version: str
+    fecha: dt.date
+    estado: str
+    subtitulo: str = ""
+    idioma: str = "es-BO"
+    asunto: str = ""
+    palabras_clave: list[str] = field(default_factory=list)
+    base_legal: str = ""
+    source: Path | None = None
+
+    def to_pandoc(self) -> dict[str, Element]:
+        """The metadata as pandoc's meta map (title, author, lang... plus Imprenta's own keys)."""
+        meta: dict[str, Element] = {
+            "title": meta_string(self.titulo),
+            "author": {"t": "MetaList", "c": [meta_string(self.entidad)]},
+            "date": meta_string(self.fecha.isoformat()),
+            "lang": meta_string(self.idioma),
+            "version": meta_string(self.version),
+            "estado": meta_string(self.estado),
+            "entidad": meta_string(self.entidad),
+        }
+        if self.subtitulo:
+            meta["subtitle"] = meta_string(self.subtitulo)
+        if self.asunto:
+            meta["subject"] = meta_string(self.asunto)
+        if self.palabras_clave:
+            meta["keywords"] = {"t": "MetaList", "c": [meta_string(k) for k in self.palabras_clave]}
+        if self.base_legal:
+            meta["base-legal"] = meta_string(self.base_legal)
+        if self.estado == "borrador":
+            meta["borrador"] = {"t": "MetaBool", "c": True}
+        return meta
+
+
+def _line_of_key(text: str, key: str) -> int:
+    match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def load_metadata(master: Path, fallback_title: str, problems: Problems) -> Metadata:
+    """Read metadatos.toml beside the master; report every problem in it, with its line."""
+    path = master.parent / METADATA_FILE
+    if not path.exists():
+        problems.warning(
+            Location(master, 1),
+            f"no hay archivo de metadatos {METADATA_FILE} junto al documento; se usan valores por defecto",
+            "metadatos.falta",
+            f"cree {path.name} con titulo, entidad, version, fecha y estado",
+        )
+        return Metadata(titulo=fallback_title, entidad="", version="0", fecha=dt.date(1970, 1, 1), estado="borrador")
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        problems.error(
+            Location(path, int(match.group(1)) if match else 1),
+            f"el archivo de metadatos no es TOML válido: {exc}",
+            "metadatos.sintaxis",
+            'cada línea es clave = valor; los textos van entre comillas: titulo = "Plan ..."',
+        )
+        return Metadata(titulo=fallback_title, entidad="", version="0", fecha=dt.date(1970, 1, 1), estado="borrador")
+
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        where = Location(path, _line_of_key(text, key))
+        if key not in FIELDS:
+            close = difflib.get_close_matches(key, FIELDS, n=1)
+            hint = f"¿quiso decir «{close[0]}»?" if close else "claves válidas: " + ", ".join(FIELDS)
+            problems.error(where, f"clave de metadatos desconocida: {key}", "metadatos.clave", hint)
+            continue
+        kind, _, description = FIELDS[key]
+        if kind is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            values[key] = value
+        elif kind is dt.date and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            values[key] = value
+        elif kind is str and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            values[key] = str(value)
+        else:
+            problems.error(where, f"valor no válido para {key}: {value!r}", "metadatos.valor", f"se espera {description}")
+    for key, (_, required, description) in FIELDS.items():
+        if required and key not in data:
+            problems.error(Location(path, 1), f"falta la clave {key} ({description})", "metadatos.falta-clave")
+    if values.get("estado", "borrador") not in STATUSES:
+        problems.error(
+            Location(path, _line_of_key(text, "estado")),
+            f"estado desconocido: {values['estado']}",
+            "metadatos.valor",
+            "use estado = \"borrador\" o estado = \"aprobado\"",
+        )
+    defaults = {"titulo": fallback_title, "entidad": "", "version": "0", "fecha": dt.date(1970, 1, 1), "estado": "borrador"}
+    return Metadata(**{**defaults, **values}, source=path)

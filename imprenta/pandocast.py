@@ -1,0 +1,108 @@
+"""Small helpers over pandoc's JSON AST: parsing, walking, building and stringifying elements."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .tools import pandoc_path, run_tool
+
+# pandoc's own Markdown, with ASCII heading identifiers so that "Misión" gets the anchor "mision", and
+# lists allowed right after a paragraph: writers (and the seed plan) often omit the blank line before "* item".
+MARKDOWN_FORMAT = "markdown+ascii_identifiers+lists_without_preceding_blankline"
+
+Element = dict[str, Any]
+Blocks = list[Element]
+
+
+def parse_markdown(text: str, what: str) -> dict[str, Any]:
+    """Parse Markdown text once into pandoc's JSON AST."""
+    result = run_tool(
+        [pandoc_path(), "--from", MARKDOWN_FORMAT, "--to", "json"],
+        input_bytes=text.encode("utf-8"),
+        what=f"pandoc (leyendo {what})",
+    )
+    return json.loads(result.stdout)
+
+
+def walk(value: Any, visit: Callable[[Element], None]) -> None:
+    """Call visit on every element (a dict with a "t" key), parents before children, in document order."""
+    if isinstance(value, dict):
+        if "t" in value:
+            visit(value)
+        for child in value.values():
+            walk(child, visit)
+    elif isinstance(value, list):
+        for child in value:
+            walk(child, visit)
+
+
+def stringify(value: Any) -> str:
+    """The plain text of an element or list of elements, as pandoc's stringify would give it."""
+    out: list[str] = []
+
+    def visit(el: Element) -> None:
+        t = el["t"]
+        if t == "Str":
+            out.append(el["c"])
+        elif t in ("Space", "SoftBreak", "LineBreak"):
+            out.append(" ")
+        elif t in ("Code", "Math"):
+            out.append(el["c"][1])
+        elif t == "Note":
+            raise _SkipNote
+
+    class _SkipNote(Exception):
+        pass
+
+    def safe_walk(v: Any) -> None:
+        if isinstance(v, dict):
+            if "t" in v:
+                try:
+                    visit(v)
+                except _SkipNote:
+                    return
+            for child in v.values():
+                safe_walk(child)
+        elif isinstance(v, list):
+            for child in v:
+                safe_walk(child)
+
+    safe_walk(value)
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def text_inlines(text: str) -> list[Element]:
+    """Inline elements for a plain string."""
+    inlines: list[Element] = []
+    for i, word in enumerate(text.split(" ")):
+        if i:
+            inlines.append({"t": "Space"})
+        if word:
+            inlines.append({"t": "Str", "c": word})
+    return inlines
+
+
+def meta_string(text: str) -> Element:
+    """A metadata value holding plain text."""
+    return {"t": "MetaString", "c": text}
+
+
+def attr_get(attr: list[Any], key: str) -> str | None:
+    """A key-value attribute of an element's Attr, or None."""
+    for k, v in attr[2]:
+        if k == key:
+            return v
+    return None
+
+
+def attr_set(attr: list[Any], key: str, value: str) -> None:
+    """Set a key-value attribute in place."""
+    attr[2] = [[k, v] for k, v in attr[2] if k != key] + [[key, value]]
+
+
+def dumps(ast: dict[str, Any]) -> bytes:
+    """Serialise an AST for pandoc's JSON reader."""
+    return json.dumps(ast, ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,90 @@
+"""build(): the stages in order, and the all-or-nothing publication of the outputs."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .assemble import assemble
+from .cache import Cache
+from .config import Config
+from .errors import Problems
+from .formats import FORMATS
+from .images import ImageStats, prepare_images
+from .project import load_project
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildResult:
+    """What a successful build produced, for the summary."""
+
+    outputs: dict[str, Path] = field(default_factory=dict)
+    facts: dict[str, dict[str, object]] = field(default_factory=dict)
+    images: ImageStats = field(default_factory=ImageStats)
+    seconds: float = 0.0
+
+
+def publish(staged: dict[str, Path], output_dir: Path) -> dict[str, Path]:
+    """Move finished files into the output folder, each replaced atomically (never half-written)."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    published: dict[str, Path] = {}
+    for name, path in staged.items():
+        final = output_dir / path.name
+        try:
+            os.replace(path, final)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            # Different file systems: copy next to the target under a hidden name, then rename.
+            fd, tmp = tempfile.mkstemp(dir=output_dir, prefix=f".{path.name}.", suffix=".parcial")
+            os.close(fd)
+            try:
+                shutil.copyfile(path, tmp)
+                os.replace(tmp, final)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        published[name] = final
+    return published
+
+
+def build(config: Config) -> BuildResult:
+    """Load, assemble, prepare images, render every format, then publish all outputs at once."""
+    started = time.monotonic()
+    problems = Problems(strict=config.strict)
+    cache = Cache(config.cache_dir)
+    formats = [FORMATS[name] for name in config.formats]
+    result = BuildResult()
+
+    log.info("[1/4] leyendo fuentes de %s", config.master.parent)
+    project = load_project(config, problems)
+    doc = assemble(project, problems)  # every part parsed once; anchors and links resolved across parts
+    log.info("      %d archivos, %d encabezados, %d imágenes", len(doc.sources), len(doc.headings), len(doc.images))
+
+    # Images come before rendering because each format gets the variant it can take.
+    log.info("[2/4] preparando imágenes")
+    result.images = prepare_images(doc, formats, config, cache, problems)
+    log.info("      %d convertidas, %d ya estaban en caché", result.images.converted, result.images.cached)
+    problems.stop_if_errors()  # nothing is rendered from a document with errors
+
+    # Outputs are rendered into a private folder; salida/ only changes once every format succeeded.
+    with cache.workdir() as stage:
+        staged: dict[str, Path] = {}
+        for number, fmt in enumerate(formats, start=1):
+            log.info("[3/4] generando %s (%d de %d)", fmt.name.upper(), number, len(formats))
+            dest = stage / f"{doc.name}{fmt.suffix}"
+            result.facts[fmt.name] = fmt.render(doc, config, dest, problems)
+            staged[fmt.name] = dest
+        problems.stop_if_errors()
+        log.info("[4/4] publicando en %s", config.output_dir)
+        result.outputs = publish(staged, config.output_dir)
+    result.seconds = time.monotonic() - started
+    return result

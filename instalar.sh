@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Instala todo lo que Imprenta necesita (paquetes de Debian que falten, entorno .venv) y compila el plan.
+# Uso: bash instalar.sh            instala y compila salida/plan.pdf y salida/plan.docx
+#      bash instalar.sh --sin-compilar   solo instala
+set -euo pipefail
+cd "$(dirname "$0")"
+
+DEBIAN_PACKAGES=(libreoffice-draw-nogui libreoffice-writer-nogui librsvg2-bin libharfbuzz-subset0
+                 poppler-utils fonts-liberation2 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0)
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Instalando paquetes de Debian: ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "error: faltan paquetes de Debian (${missing[*]}) y no hay permisos para instalarlos" >&2
+    echo "    sugerencia: pida a un administrador: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "Creando el entorno .venv"
+  python3 -m venv .venv
+fi
+# pip solo se ejecuta cuando cambian las dependencias declaradas (así la orden es rápida si ya está todo).
+extras="${IMPRENTA_EXTRAS:-}"
+stamp=".venv/.imprenta-instalado"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) ${extras}"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "Instalando Imprenta y sus dependencias de Python en .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras:+[$extras]}"
+  echo "$want" > "$stamp"
+fi
+
+if [ "${1:-}" != "--sin-compilar" ]; then
+  .venv/bin/python build.py
+fi
