@@ -65,6 +65,7 @@ class _Assembler:
         self.project = project
         self.problems = problems
         self.included: dict[Path, Location] = {}
+        self.failed: set[Path] = set()  # parts already reported as unusable: links to them say nothing more
         self.nodes: dict[Path, _FileNode] = {}
         self.sources: list[SourceFile] = []
         self.api_version: list[int] = [1, 23, 1, 1]
@@ -87,7 +88,7 @@ class _Assembler:
             for url in targets:
                 occurrence = seen.get(url, 0)
                 seen[url] = occurrence + 1
-                at = source.location(source.find_line(f"]({url}", occurrence) or source.find_line(url))
+                at = source.location(source.find_reference(url, occurrence))
                 child = self._include(source, url, chain, at)
                 if child is not None:
                     children.append(child)
@@ -115,9 +116,11 @@ class _Assembler:
             return None
         source = read_source(target, self.problems, at)
         if source is None:
+            self.failed.add(target)
             return None
         self.included[target] = at
         if not source.text.strip():
+            self.failed.add(target)
             self.problems.error(
                 at,
                 f"la parte {display_path(target)} está vacía",
@@ -173,8 +176,7 @@ class _Assembler:
         def locate(url: str) -> Location:
             n = occurrences.get(url, 0)
             occurrences[url] = n + 1
-            src = node.source
-            return src.location(src.find_line(f"]({url}", n) or src.find_line(url, n) or src.find_line(url))
+            return node.source.location(node.source.find_reference(url, n))
 
         def visit(el: Element) -> None:
             if el["t"] == "Link":
@@ -217,6 +219,8 @@ class _Assembler:
         return f"#{found}"
 
     def _report_outside_link(self, url: str, target_path: Path, at: Location) -> None:
+        if target_path in self.failed:
+            return
         if not target_path.exists():
             close = suggest_file(target_path)
             self.problems.error(

@@ -71,6 +71,14 @@ class SourceFile:
                 found.append(number)
         return found
 
+    def find_reference(self, url: str, occurrence: int = 0) -> int | None:
+        """The line where a link or image names url: exact `](url)` first, then looser forms."""
+        for needle in (f"]({url})", f"]({url} ", f"](<{url}>)", f"]({url}"):
+            line = self.find_line(needle, occurrence)
+            if line:
+                return line
+        return self.find_line(url, occurrence) or self.find_line(url)
+
     def location(self, line: int | None) -> Location:
         return Location(self.path, line or 1)
 

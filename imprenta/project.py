@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .config import Config
 from .document import SourceFile
-from .errors import ConfigError, Location, Problems
+from .errors import ConfigError, Location, Problems, display_path
 from .metadata import Metadata, load_metadata
 
 REQUIRED_TEMPLATES = ("plantilla.html", "estilo.css", "referencia.docx")
@@ -43,7 +43,7 @@ def read_source(path: Path, problems: Problems, cited_at: Location) -> SourceFil
             cited_at,
             f"no se encontró el archivo {path.name}",
             "fuente.falta",
-            f"¿quiso decir «{close}»?" if close else f"compruebe la ruta; se busca en {path.parent}",
+            f"¿quiso decir «{close}»?" if close else f"compruebe la ruta; se busca en {display_path(path.parent)}/",
         )
         return None
     except OSError as exc:

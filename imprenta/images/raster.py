@@ -9,7 +9,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 from ..cache import Cache, file_digest
 from ..errors import ImageError
@@ -32,6 +32,9 @@ class RasterCheck:
 
 def _open(path: Path) -> Image.Image:
     """Open and fully decode an image; refuse decompression bombs and report damage plainly."""
+    # WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES globally on import; a half-copied image must fail here.
+    lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -47,6 +50,8 @@ def _open(path: Path) -> Image.Image:
         raise ImageError("Pillow no reconoce el contenido de la imagen", "compruebe que no esté dañada") from exc
     except (OSError, SyntaxError, ValueError, struct.error) as exc:
         raise ImageError(f"la imagen está dañada o truncada ({exc})", "vuelva a copiarla o exportarla") from exc
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
 def max_pixels(text_width_cm: float, max_dpi: int) -> int:

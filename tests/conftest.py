@@ -1,0 +1,116 @@
+"""Fixtures: real projects copied into tmp_path, a shared conversion cache, and a build helper that reads the log."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from imprenta import cli
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+PROJECTS = Path(__file__).resolve().parent / "proyectos"
+
+
+@dataclass
+class Run:
+    """A finished run of the command line: exit code and everything it printed."""
+
+    code: int
+    log: str
+
+    @property
+    def warnings(self) -> list[str]:
+        return [line for line in self.log.splitlines() if ": aviso: " in line]
+
+
+@dataclass
+class Project:
+    """A project laid out like the real one, in a temporary folder."""
+
+    root: Path
+    master: Path
+    cache: Path
+
+    @property
+    def salida(self) -> Path:
+        return self.root / "salida"
+
+    def run(self, capsys: pytest.CaptureFixture[str], *args: str, expect_warnings: bool = False) -> Run:
+        """Run `build.py` on this project; fail on warnings unless they are expected."""
+        argv = [
+            *args,
+            "--fuente", str(self.master),
+            "--salida", str(self.salida),
+            "--plantillas", str(self.root / "plantillas"),
+            "--cache", str(self.cache),
+        ]
+        capsys.readouterr()
+        previous = Path.cwd()
+        os.chdir(self.root)  # as a user runs it: from the project root, so paths print as fuente/...
+        try:
+            code = cli.main(argv)
+        finally:
+            os.chdir(previous)
+        captured = capsys.readouterr()
+        run = Run(code, captured.out + captured.err)
+        if not expect_warnings:
+            assert not run.warnings, f"avisos inesperados:\n{run.log}"
+        return run
+
+
+def _copy_project(src: Path, dest: Path, master: str) -> Path:
+    for folder in ("fuente", "imagenes"):
+        if (src / folder).exists():
+            shutil.copytree(src / folder, dest / folder)
+    shutil.copytree(REPO / "plantillas", dest / "plantillas")
+    return dest / master
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One conversion cache for the session: conversions are keyed by content, so sharing is safe."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def plan(tmp_path: Path, shared_cache: Path) -> Project:
+    """The real plan (fuente/, imagenes/, plantillas/) copied into tmp_path."""
+    return Project(tmp_path, _copy_project(REPO, tmp_path, "fuente/plan.md"), shared_cache)
+
+
+@pytest.fixture
+def mini(tmp_path: Path, shared_cache: Path) -> Project:
+    """A tiny two-part project with one PNG, for fast error and behaviour tests."""
+    return Project(tmp_path, _copy_project(PROJECTS / "mini", tmp_path, "fuente/indice.md"), shared_cache)
+
+
+@pytest.fixture(scope="session")
+def built_plan(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Project:
+    """The real plan built once for the whole session (PDF and DOCX), for assertions on the outputs."""
+    root = tmp_path_factory.mktemp("plan")
+    project = Project(root, _copy_project(REPO, root, "fuente/plan.md"), shared_cache)
+    code = cli.main([
+        "--fuente", str(project.master), "--salida", str(project.salida),
+        "--plantillas", str(root / "plantillas"), "--cache", str(shared_cache), "--silencioso",
+    ])
+    assert code == 0
+    return project
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text as poppler extracts it (layout-free), one string."""
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True).stdout
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder with its bytes, to prove a failed build changed nothing."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
