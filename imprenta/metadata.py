@@ -57,6 +57,7 @@ class Metadata:
             "version": meta_string(self.version),
             "estado": meta_string(self.estado),
             "entidad": meta_string(self.entidad),
+            "toc-title": meta_string("Contenido"),
         }
         if self.subtitulo:
             meta["subtitle"] = meta_string(self.subtitulo)

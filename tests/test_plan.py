@@ -110,7 +110,8 @@ def test_docx_structure(built_plan: Project) -> None:
     assert len(shapes) == 2
     with zipfile.ZipFile(built_plan.salida / "plan.docx") as z:
         media = [n for n in z.namelist() if n.startswith("word/media/")]
-    assert any(n.endswith(".wmf") for n in media) and any(n.endswith(".svg") for n in media)
+    # The WMF goes in as itself (Word and LibreOffice draw it); the SVG as a 300 dpi PNG that every reader draws.
+    assert sorted(Path(n).suffix for n in media) == [".png", ".wmf"]
     wmf_shape = shapes[0]
     ratio = wmf_shape.width / wmf_shape.height
     expected = _wmf_aspect(REPO / "imagenes/metodologia_del_plan.wmf")
@@ -137,4 +138,9 @@ def test_docx_opens_in_libreoffice(built_plan: Project, tmp_path: Path) -> None:
     text = " ".join(pdf_text(tmp_path / "plan.pdf").split())
     for heading in source_headings():
         assert heading in text
+    assert "Contenido" in text and "Table of Contents" not in text
     assert "Ejes y objetivos" in text  # the WMF is drawn by LibreOffice from the DOCX, text included
+    # The timeline is really drawn: LibreOffice's PDF holds an image with its 160 x 55 mm proportions.
+    listing = subprocess.run(["pdfimages", "-list", str(tmp_path / "plan.pdf")], capture_output=True, text=True, check=True)
+    sizes = [(int(cols[3]), int(cols[4])) for cols in (line.split() for line in listing.stdout.splitlines()[2:])]
+    assert any(abs(w / h - 160 / 55) < 0.05 for w, h in sizes), sizes

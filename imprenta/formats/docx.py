@@ -17,7 +17,8 @@ class DocxFormat:
     name = "docx"
     suffix = ".docx"
     # Word and LibreOffice take metafiles natively: they get the original, sized from its header.
-    accepts = frozenset({"png", "jpeg", "gif", "svg", "wmf", "emf"})
+    # SVG is not taken: pandoc embeds it without a PNG fallback and LibreOffice then draws nothing.
+    accepts = frozenset({"png", "jpeg", "gif", "wmf", "emf"})
 
     def render(self, doc: Document, config: Config, dest: Path, problems: Problems) -> dict[str, object]:
         run_tool(

@@ -11,7 +11,7 @@ from ..cache import Cache
 from ..config import Config
 from ..document import Document, ImageRef, ImageVariant
 from ..errors import ImageError, Problems
-from . import metafile, raster
+from . import metafile, raster, vector
 from .probe import ImageInfo, probe
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,12 @@ def prepare_images(
         except ImageError as exc:
             problems.error(ref.location, f"{ref.path.name}: {exc.message}", "imagen.invalida", exc.hint)
             continue
+        if info.kind == "svg":
+            try:
+                info = vector.svg_info(ref.path)
+            except ImageError as exc:
+                problems.error(ref.location, f"{ref.path.name}: {exc.message}", "imagen.invalida", exc.hint)
+                continue
         infos[ref.index] = info
         if info.kind in METAFILE_KINDS and any(info.kind not in f.accepts for f in formats):
             metafiles.append((ref, info))
@@ -98,6 +104,15 @@ def prepare_images(
                 ref.variants[fmt.name] = ImageVariant(svgs[ref.path], width, height)  # type: ignore[arg-type]
             elif info.kind in METAFILE_KINDS:
                 continue  # already reported above
+            elif info.kind == "svg" and "png" in fmt.accepts:
+                try:
+                    png, was_cached = vector.convert(ref.path, cache)
+                except ImageError as exc:
+                    problems.error(ref.location, f"{ref.path.name}: {exc.message}", "imagen.conversion", exc.hint)
+                    continue
+                stats.cached += was_cached
+                stats.converted += not was_cached
+                ref.variants[fmt.name] = ImageVariant(png, width, height)
             else:
                 problems.error(
                     ref.location,

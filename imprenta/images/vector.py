@@ -1,0 +1,61 @@
+"""SVG -> PNG with rsvg-convert, for outputs whose readers do not all draw SVG (LibreOffice misses it in DOCX)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from lxml import etree
+
+from ..cache import Cache, file_digest
+from ..errors import ImageError, ToolError
+from ..tools import find_program, install_hint, run_tool, tool_version
+from .probe import ImageInfo
+
+log = logging.getLogger(__name__)
+
+NAME = "svg-png"
+VERSION = "1"
+DPI = 300
+_UNITS_CM = {"mm": 0.1, "cm": 1.0, "in": 2.54, "pt": 2.54 / 72, "pc": 2.54 / 6, "px": 2.54 / 96, "": 2.54 / 96}
+_LENGTH = re.compile(r"^\s*([0-9.]+)\s*(mm|cm|in|pt|pc|px|)\s*$")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def svg_info(path: Path) -> ImageInfo:
+    """An SVG's physical size from its width/height (or viewBox at 96 px per inch)."""
+    try:
+        root = etree.parse(str(path), _PARSER).getroot()
+    except etree.XMLSyntaxError as exc:
+        raise ImageError(f"el SVG no es XML válido: {exc}", "ábralo en Inkscape y guárdelo de nuevo") from exc
+    sizes: list[float | None] = []
+    for key, index in (("width", 2), ("height", 3)):
+        match = _LENGTH.match(root.get(key, ""))
+        if match:
+            sizes.append(float(match.group(1)) * _UNITS_CM[match.group(2)])
+        else:
+            box = (root.get("viewBox") or "").replace(",", " ").split()
+            sizes.append(float(box[index]) * _UNITS_CM["px"] if len(box) == 4 else None)
+    return ImageInfo("svg", sizes[0], sizes[1])
+
+
+def convert(source: Path, cache: Cache) -> tuple[Path, bool]:
+    """The PNG for an SVG (cached by content); also whether it came from the cache."""
+    program = find_program("rsvg-convert")
+    if program is None:
+        raise ImageError("no se puede convertir SVG a PNG para el DOCX: falta rsvg-convert", install_hint("rsvg-convert"))
+    key = Cache.key(NAME, VERSION, file_digest(source), str(DPI), tool_version(program))
+    cached = cache.lookup(NAME, key, ".png")
+    if cached:
+        return cached, True
+    with cache.workdir() as work:
+        produced = work / "imagen.png"
+        try:
+            run_tool([program, "--dpi-x", str(DPI), "--dpi-y", str(DPI), "--format", "png",
+                      "--output", str(produced), str(source)], timeout=120, what="rsvg-convert")
+        except ToolError as exc:
+            raise ImageError(f"no se pudo dibujar el SVG: {exc.message}", "ábralo en Inkscape para comprobarlo") from exc
+        stored = cache.store(NAME, key, ".png", produced)
+    log.info("  convertida %s → PNG (rsvg-convert)", source.name)
+    return stored, False
