@@ -107,20 +107,16 @@ def main(argv: list[str] | None = None) -> int:
             cache_dir=args.cache, formats=formats, strict=args.estricto,
         )
         result = build(config)
-    except BuildFailed as exc:
-        log.error("error: %s", exc.message)
-        if exc.hint:
-            log.error("    sugerencia: %s", exc.hint)
-        return 1
     except ImprentaError as exc:
         log.error("error: %s", exc.message)
         if exc.hint:
             log.error("    sugerencia: %s", exc.hint)
-        if isinstance(exc, ToolError) and args.depurar:
-            log.error("orden: %s\nsalida de error:\n%s", " ".join(exc.cmd), exc.stderr)
         if args.depurar:
+            if isinstance(exc, ToolError):
+                log.error("orden: %s\nsalida de error:\n%s", " ".join(exc.cmd), exc.stderr)
             log.exception("traza:")
-        log.error("la compilación se detuvo; no se escribió nada en %s", display_path(args.salida))
+        if not isinstance(exc, BuildFailed):  # BuildFailed's own message already says so
+            log.error("la compilación se detuvo; no se escribió nada en %s", display_path(args.salida))
         return 1
     except KeyboardInterrupt:
         log.error("interrumpido; no se escribió nada en la salida")

@@ -80,7 +80,7 @@ class PdfFormat:
         css = Location(config.templates_dir / "estilo.css", 1)
         for record in caught.records:
             message = record.getMessage()
-            if "Failed to load" in message or "image" in message.lower():
+            if "Failed to load" in message:
                 raise ToolError(["weasyprint"], None, message, f"WeasyPrint no pudo cargar un recurso: {message}")
             line = re.search(r"at (\d+):\d+", message)
             problems.warning(
