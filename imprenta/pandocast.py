@@ -40,37 +40,29 @@ def walk(value: Any, visit: Callable[[Element], None]) -> None:
 
 
 def stringify(value: Any) -> str:
-    """The plain text of an element or list of elements, as pandoc's stringify would give it."""
+    """The plain text of an element or list of elements, as pandoc's stringify gives it (notes left out)."""
     out: list[str] = []
 
-    def visit(el: Element) -> None:
-        t = el["t"]
+    def collect(v: Any) -> None:
+        if isinstance(v, list):
+            for child in v:
+                collect(child)
+            return
+        if not isinstance(v, dict):
+            return
+        t = v.get("t")
+        if t == "Note":
+            return
         if t == "Str":
-            out.append(el["c"])
+            out.append(v["c"])
         elif t in ("Space", "SoftBreak", "LineBreak"):
             out.append(" ")
         elif t in ("Code", "Math"):
-            out.append(el["c"][1])
-        elif t == "Note":
-            raise _SkipNote
+            out.append(v["c"][1])
+        else:
+            collect(v.get("c"))
 
-    class _SkipNote(Exception):
-        pass
-
-    def safe_walk(v: Any) -> None:
-        if isinstance(v, dict):
-            if "t" in v:
-                try:
-                    visit(v)
-                except _SkipNote:
-                    return
-            for child in v.values():
-                safe_walk(child)
-        elif isinstance(v, list):
-            for child in v:
-                safe_walk(child)
-
-    safe_walk(value)
+    collect(value)
     return re.sub(r"\s+", " ", "".join(out)).strip()
 
 

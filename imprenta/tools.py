@@ -92,14 +92,6 @@ def run_tool(
 @functools.lru_cache(maxsize=None)
 def tool_version(program: str) -> str:
     """A program's version string, part of cache keys so that a tool upgrade invalidates conversions."""
-    if program == "pandoc":
-        import pypandoc
-
-        return "pandoc " + pypandoc.get_pandoc_version()
-    if program == "weasyprint":
-        import weasyprint
-
-        return "weasyprint " + weasyprint.__version__
     path = find_program(program)
     if path is None:
         return f"{program} ausente"

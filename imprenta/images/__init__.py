@@ -11,6 +11,7 @@ from ..cache import Cache
 from ..config import Config
 from ..document import Document, ImageRef, ImageVariant
 from ..errors import ImageError, Problems
+from ..formats import OutputFormat
 from . import metafile, raster, vector
 from .probe import ImageInfo, probe
 
@@ -36,15 +37,8 @@ def fit(info: ImageInfo, max_width_cm: float) -> tuple[float | None, float | Non
     return info.width_cm * scale, info.height_cm * scale
 
 
-class _Accepting:
-    """What the image stage needs to know of an output format."""
-
-    name: str
-    accepts: frozenset[str]
-
-
 def prepare_images(
-    doc: Document, formats: Sequence[_Accepting], config: Config, cache: Cache, problems: Problems
+    doc: Document, formats: Sequence[OutputFormat], config: Config, cache: Cache, problems: Problems
 ) -> ImageStats:
     """Probe every image, convert where a format cannot take it, and record each format's variant."""
     stats = ImageStats()
