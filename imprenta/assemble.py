@@ -15,6 +15,8 @@ from .pandocast import Blocks, Element, parse_markdown, stringify, walk
 from .project import Project, read_source, suggest_file
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# Citation keys with these prefixes are cross-references: a missing target is an error, not a literal "@".
+CROSSREF_PREFIXES = ("fig-", "tbl-", "sec-")
 
 
 def normalize_anchor(anchor: str) -> str:
@@ -159,6 +161,14 @@ class _Assembler:
                 attr[0] = global_id
                 line = lines[position] if len(lines) == len(headers) else node.source.find_line(text)
                 self.headings.append(Heading(global_id, level, text, node.source.location(line)))
+            # Figures and tables with an id ({#fig-...}, {#tbl-...}) are link and cross-reference targets too.
+            floats: list[Element] = []
+            walk(node.blocks, lambda el: floats.append(el) if el["t"] in ("Figure", "Table") and el["c"][0][0] else None)
+            for element in floats:
+                attr = element["c"][0]
+                global_id = unique(attr[0], stem)
+                node.anchors.setdefault(normalize_anchor(attr[0]), global_id)
+                attr[0] = global_id
             if node is root:
                 node.anchor = next(iter(node.anchors.values()), unique("inicio", stem))
 
@@ -186,6 +196,8 @@ class _Assembler:
                     target[0] = resolved
             elif el["t"] == "Image":
                 self._resolve_image(node, el, locate(el["c"][2][0]))
+            elif el["t"] == "Cite":
+                self._resolve_cite(node, el)
 
         for index, block in enumerate(node.blocks):
             if index not in node.parts:
@@ -217,6 +229,36 @@ class _Assembler:
             )
             return None
         return f"#{found}"
+
+    def _resolve_cite(self, node: _FileNode, el: Element) -> None:
+        """`@fig-x` / `@tbl-x` / `@sec-x` become cross-reference links; other citations are left as written."""
+        citations = el["c"][0]
+        targets: list[str] = []
+        for citation in citations:
+            key = citation["citationId"]
+            # The file's own anchors first, then any file's: a figure is often cited from another part.
+            found = node.anchors.get(normalize_anchor(key)) or next(
+                (n.anchors[normalize_anchor(key)] for n in self.nodes.values() if normalize_anchor(key) in n.anchors), None
+            )
+            if found is None:
+                if not key.startswith(CROSSREF_PREFIXES):
+                    return
+                close = difflib.get_close_matches(normalize_anchor(key), list(node.anchors), n=1)
+                self.problems.error(
+                    node.source.location(node.source.find_line(f"@{key}")),
+                    f"referencia a una figura, tabla o sección que no existe: @{key}",
+                    "referencia.rota",
+                    f"¿quiso decir @{close[0]}?" if close else "ponga {#" + key + "} tras la leyenda de la figura o tabla",
+                )
+                return
+            targets.append(found)
+        links: list[Element] = []
+        for i, target in enumerate(targets):
+            if i:
+                links += [{"t": "Str", "c": ";"}, {"t": "Space"}]
+            # Empty text: the numbering stage writes "Figura 3" (and the PDF adds the page).
+            links.append({"t": "Link", "c": [["", ["ref"], []], [], [f"#{target}", ""]]})
+        el["t"], el["c"] = "Span", [["", ["refs"], []], links]
 
     def _report_outside_link(self, url: str, target_path: Path, at: Location) -> None:
         if target_path in self.failed:
@@ -265,6 +307,13 @@ class _Assembler:
             )
             return
         ref = ImageRef(index=len(self.images), path=path, location=at, alt=stringify(el["c"][1]))
+        if not ref.alt:
+            self.problems.warning(
+                at,
+                f"la imagen {url} no tiene texto alternativo: un lector de pantalla no podrá describirla",
+                "imagen.sin-alt",
+                "escriba una descripción entre los corchetes: ![Descripción de la imagen](ruta)",
+            )
         self.images.append(ref)
         el["c"][2][0] = f"{IMAGE_PLACEHOLDER}{ref.index}"
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cache import file_digest
 from .errors import Location
 from .metadata import Metadata
 from .pandocast import Blocks, Element, walk
@@ -113,6 +114,29 @@ class ImageVariant:
     height_cm: float | None = None
 
 
+IMAGE_URL_SCHEME = "imprenta:"
+
+
+def content_name(path: Path) -> str:
+    """A file name made from the file's content: the same image always gets the same name."""
+    return f"{file_digest(path)[:24]}{path.suffix.lower()}"
+
+
+def image_url(path: Path) -> str:
+    """A URL naming an image file by its content (the PDF format's fetcher serves it)."""
+    return f"{IMAGE_URL_SCHEME}{content_name(path)}"
+
+
+@dataclass
+class Float:
+    """A numbered figure or table: what the lists of figures and tables and the cross-references show."""
+
+    kind: str  # "figura" or "tabla"
+    number: int
+    anchor: str
+    caption: str
+
+
 @dataclass
 class Document:
     """One parsed document: the AST shared by every output, its sources, headings and images."""
@@ -124,6 +148,7 @@ class Document:
     headings: list[Heading]
     images: list[ImageRef]
     api_version: list[int]
+    floats: list[Float] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -140,7 +165,9 @@ class Document:
                 if target[0].startswith(IMAGE_PLACEHOLDER):
                     image = self.images[int(target[0][len(IMAGE_PLACEHOLDER):])]
                     variant = image.variants[output]
-                    target[0] = variant.path.resolve().as_uri() if output == "pdf" else str(variant.path.resolve())
+                    # Images are named by content, not by their path in the cache or the project: the same
+                    # sources then give the same bytes wherever they are built (pandoc writes the name into the DOCX).
+                    target[0] = image_url(variant.path) if output == "pdf" else content_name(variant.path)
                     attrs = el["c"][0]
                     if variant.width_cm and not any(k in ("width", "height") for k, _ in attrs[2]):
                         attrs[2].append(["width", f"{variant.width_cm:.2f}cm"])

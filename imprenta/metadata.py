@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Location, Problems
-from .pandocast import Element, meta_string
+from .pandocast import Element, meta_string, text_inlines
 
 METADATA_FILE = "metadatos.toml"
 STATUSES = ("borrador", "aprobado")
+MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre")
 
 # key -> (type, required, description); the single place where metadata keys are defined.
 FIELDS: dict[str, tuple[type, bool, str]] = {
@@ -47,12 +48,23 @@ class Metadata:
     base_legal: str = ""
     source: Path | None = None
 
+    @property
+    def fecha_texto(self) -> str:
+        """The date as printed in Spanish: "24 de noviembre de 2026"."""
+        return f"{self.fecha.day} de {MONTHS[self.fecha.month - 1]} de {self.fecha.year}"
+
+    @property
+    def epoch(self) -> int:
+        """The metadata date at noon UTC as seconds since 1970: every date stamped in an output is this one."""
+        return int(dt.datetime.combine(self.fecha, dt.time(12, 0), tzinfo=dt.timezone.utc).timestamp())
+
     def to_pandoc(self) -> dict[str, Element]:
         """The metadata as pandoc's meta map (title, author, lang... plus Imprenta's own keys)."""
         meta: dict[str, Element] = {
             "title": meta_string(self.titulo),
             "author": {"t": "MetaList", "c": [meta_string(self.entidad)]},
             "date": meta_string(self.fecha.isoformat()),
+            "fecha-texto": meta_string(self.fecha_texto),
             "lang": meta_string(self.idioma),
             "version": meta_string(self.version),
             "estado": meta_string(self.estado),
@@ -64,7 +76,8 @@ class Metadata:
         if self.asunto:
             meta["subject"] = meta_string(self.asunto)
         if self.palabras_clave:
-            meta["keywords"] = {"t": "MetaList", "c": [meta_string(k) for k in self.palabras_clave]}
+            # MetaInlines, not MetaString: pandoc's DOCX writer leaves MetaString keywords empty.
+            meta["keywords"] = {"t": "MetaList", "c": [{"t": "MetaInlines", "c": text_inlines(k)} for k in self.palabras_clave]}
         if self.base_legal:
             meta["base-legal"] = meta_string(self.base_legal)
         if self.estado == "borrador":

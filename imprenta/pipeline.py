@@ -15,8 +15,9 @@ from .assemble import assemble
 from .cache import Cache
 from .config import Config
 from .errors import Problems
-from .formats import FORMATS
+from .formats import FORMATS, render_order
 from .images import ImageStats, prepare_images
+from .numbering import number_floats
 from .project import load_project
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,14 @@ def build(config: Config) -> BuildResult:
     started = time.monotonic()
     problems = Problems(strict=config.strict)
     cache = Cache(config.cache_dir)
-    formats = [FORMATS[name] for name in config.formats]
+    # A format another one needs (the PDF carries the DOCX) is rendered too, but only asked-for ones are published.
+    formats = [FORMATS[name] for name in render_order(config.formats)]
     result = BuildResult()
 
     log.info("[1/4] leyendo fuentes de %s", config.master.parent)
     project = load_project(config, problems)
     doc = assemble(project, problems)  # every part parsed once; anchors and links resolved across parts
+    doc = number_floats(doc)  # after assembly: numbers run across parts, in document order
     log.info("      %d archivos, %d encabezados, %d imágenes", len(doc.sources), len(doc.headings), len(doc.images))
 
     # Images come before rendering because each format gets the variant it can take.
@@ -81,10 +84,10 @@ def build(config: Config) -> BuildResult:
         for number, fmt in enumerate(formats, start=1):
             log.info("[3/4] generando %s (%d de %d)", fmt.name.upper(), number, len(formats))
             dest = stage / f"{doc.name}{fmt.suffix}"
-            result.facts[fmt.name] = fmt.render(doc, config, dest, problems)
+            result.facts[fmt.name] = fmt.render(doc, config, dest, problems, staged)
             staged[fmt.name] = dest
         problems.stop_if_errors()
         log.info("[4/4] publicando en %s", config.output_dir)
-        result.outputs = publish(staged, config.output_dir)
+        result.outputs = publish({n: p for n, p in staged.items() if n in config.formats}, config.output_dir)
     result.seconds = time.monotonic() - started
     return result

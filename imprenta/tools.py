@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ def run_tool(
     cwd: Path | None = None,
     check: bool = True,
     what: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> ToolResult:
     """Run a program, keep its command, exit code and stderr; raise ToolError on failure or timeout."""
     label = what or Path(cmd[0]).name
@@ -70,6 +72,7 @@ def run_tool(
             timeout=timeout,
             cwd=cwd,
             stdin=None if input_bytes is not None else subprocess.DEVNULL,
+            env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError as exc:
         raise ToolError(cmd, None, "", f"no se encontró el programa {cmd[0]}", install_hint(Path(cmd[0]).name)) from exc

@@ -94,14 +94,7 @@ def mini(tmp_path: Path, shared_cache: Path) -> Project:
 @pytest.fixture(scope="session")
 def built_plan(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Project:
     """The real plan built once for the whole session (PDF and DOCX), for assertions on the outputs."""
-    root = tmp_path_factory.mktemp("plan")
-    project = Project(root, _copy_project(REPO, root, "fuente/plan.md"), shared_cache)
-    code = cli.main([
-        "--fuente", str(project.master), "--salida", str(project.salida),
-        "--plantillas", str(root / "plantillas"), "--cache", str(shared_cache), "--silencioso",
-    ])
-    assert code == 0
-    return project
+    return build_project(tmp_path_factory.mktemp("plan"), REPO, "fuente/plan.md", shared_cache)
 
 
 def pdf_text(path: Path) -> str:
@@ -114,3 +107,44 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     if not folder.exists():
         return {}
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regenerar-aprobadas",
+        action="store_true",
+        help="reescribe las imágenes aprobadas de tests/aprobadas/ con las páginas actuales del PDF",
+    )
+
+
+def build_project(root: Path, source: Path, master: str, cache: Path) -> Project:
+    """Copy a fixture project into root and build it (PDF and DOCX); fails the test if the build fails."""
+    project = Project(root, _copy_project(source, root, master), cache)
+    code = cli.main([
+        "--fuente", str(project.master), "--salida", str(project.salida),
+        "--plantillas", str(root / "plantillas"), "--cache", str(cache), "--silencioso",
+    ])
+    assert code == 0
+    return project
+
+
+@pytest.fixture(scope="session")
+def built_muestra(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Project:
+    """The sample project (figure and table on one page, 40 footnotes, a 70-row table) built once."""
+    return build_project(tmp_path_factory.mktemp("muestra"), PROJECTS / "muestra", "fuente/muestra.md", shared_cache)
+
+
+def page_texts(path: Path) -> list[str]:
+    """The text of each page of a PDF, in order."""
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+
+
+def render_pages(path: Path, dest: Path, dpi: int, first: int = 1, last: int | None = None) -> list[Path]:
+    """Pages of a PDF as grey PNGs (pdftoppm), in order."""
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = ["pdftoppm", "-r", str(dpi), "-gray", "-png", "-f", str(first)]
+    if last is not None:
+        cmd += ["-l", str(last)]
+    subprocess.run([*cmd, str(path), str(dest / "p")], check=True)
+    return sorted(dest.glob("p-*.png"))

@@ -1,0 +1,97 @@
+"""The build's identity: which source files make the document, their SHA-256, the git revision, a zip of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .document import Document
+from .tools import find_program, run_tool
+
+IMAGES_FOLDER = "imagenes"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the colophon prints and the PDF carries: the sources, their digest and their revision."""
+
+    root: Path
+    files: tuple[Path, ...]
+    digest: str
+    revision: str
+
+
+def _visible_files(folder: Path) -> list[Path]:
+    """Every file under folder, hidden files and folders (.git, caches) left out."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
+    return found
+
+
+def source_files(doc: Document) -> tuple[Path, tuple[Path, ...]]:
+    """The master's folder, the imagenes/ folder beside it and every image used, under their common root."""
+    master_dir = doc.master.path.parent
+    folders = [master_dir]
+    images_dir = master_dir.parent / IMAGES_FOLDER
+    if images_dir.is_dir():
+        folders.append(images_dir)
+    files = {p.resolve() for folder in folders for p in _visible_files(folder)}
+    files.update(image.path.resolve() for image in doc.images)
+    files.update(source.path.resolve() for source in doc.sources)
+    root = Path(os.path.commonpath([master_dir.parent.resolve(), *files]))
+    return root, tuple(sorted(files, key=lambda p: p.relative_to(root).as_posix()))
+
+
+def _digest(root: Path, files: tuple[Path, ...]) -> str:
+    """SHA-256 over each file's relative path and bytes: any edit, rename or new file changes it."""
+    h = hashlib.sha256()
+    for path in files:
+        name = path.relative_to(root).as_posix().encode("utf-8")
+        data = path.read_bytes()
+        h.update(len(name).to_bytes(4, "big") + name + len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _git_revision(root: Path, files: tuple[Path, ...]) -> str:
+    """The commit the sources come from, flagged when some of them have uncommitted changes."""
+    git = find_program("git")
+    if git is None:
+        return "sin control de versiones (git no está instalado)"
+    head = run_tool([git, "-C", str(root), "rev-parse", "--short=12", "HEAD"], check=False, timeout=30, what="git")
+    if head.rc != 0:
+        return "sin control de versiones"
+    status = run_tool(
+        [git, "-C", str(root), "status", "--porcelain", "--", *(str(p) for p in files)],
+        check=False,
+        timeout=30,
+        what="git",
+    )
+    revision = head.stdout.decode().strip()
+    return f"{revision} con cambios sin confirmar" if status.stdout.strip() else revision
+
+
+def identify(doc: Document) -> Identity:
+    """Compute the identity of the sources a document was built from."""
+    root, files = source_files(doc)
+    return Identity(root=root, files=files, digest=_digest(root, files), revision=_git_revision(root, files))
+
+
+def sources_zip(identity: Identity, date: dt.date) -> bytes:
+    """A zip of the sources with fixed dates and permissions, so the same sources give the same bytes."""
+    stamp = (max(date.year, 1980), date.month, date.day, 0, 0, 0)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in identity.files:
+            info = zipfile.ZipInfo(path.relative_to(identity.root).as_posix(), date_time=stamp)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
