@@ -189,7 +189,7 @@ class _Assembler:
             return node.source.location(node.source.find_reference(url, n))
 
         def visit(el: Element) -> None:
-            if el["t"] == "Link":
+            if el["t"] == "Link" and "ref" not in el["c"][0][1]:  # cross-references are already resolved
                 target = el["c"][2]
                 resolved = self._resolve_link(node, target[0], locate(target[0]))
                 if resolved is not None:
@@ -243,7 +243,8 @@ class _Assembler:
             if found is None:
                 if not key.startswith(CROSSREF_PREFIXES):
                     return
-                close = difflib.get_close_matches(normalize_anchor(key), list(node.anchors), n=1)
+                known = [a for n in self.nodes.values() for a in n.anchors if a.startswith(CROSSREF_PREFIXES)]
+                close = difflib.get_close_matches(normalize_anchor(key), known, n=1)
                 self.problems.error(
                     node.source.location(node.source.find_line(f"@{key}")),
                     f"referencia a una figura, tabla o sección que no existe: @{key}",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, Project, snapshot
+from conftest import CORPUS, Project, pdf_text, snapshot
 
 PREVIOUS = {"indice.pdf": b"%PDF-1.7 salida anterior buena", "indice.docx": b"PK docx anterior bueno"}
 
@@ -148,3 +149,34 @@ def test_failure_while_rendering_leaves_previous_outputs(mini: Project, capsys: 
     assert run.code == 1
     assert "error: pandoc (DOCX) falló" in run.log
     assert snapshot(mini.salida) == before
+
+
+def test_broken_cross_reference(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    _edit(mini.root / "fuente/partes/segunda.md", "Texto de la segunda parte;", "Véase la @fig-punt. Texto de la segunda parte;")
+    _edit(mini.root / "fuente/partes/primera.md", "(../../imagenes/punto.png)", "(../../imagenes/punto.png){#fig-punto}")
+    _fails(
+        mini, capsys,
+        "fuente/partes/segunda.md:5: error: referencia a una figura, tabla o sección que no existe: @fig-punt [referencia.rota]",
+        "sugerencia: ¿quiso decir @fig-punto?",
+    )
+
+
+def test_cross_reference_to_a_figure_in_another_part_gets_its_number(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    _edit(mini.root / "fuente/partes/segunda.md", "Texto de la segunda parte;", "Véase la @fig-punto. Texto de la segunda parte;")
+    _edit(mini.root / "fuente/partes/primera.md", "(../../imagenes/punto.png)", "(../../imagenes/punto.png){#fig-punto}")
+    assert mini.run(capsys).code == 0
+    text = " ".join(pdf_text(mini.salida / "indice.pdf").split())
+    assert re.search(r"Véase la Figura 1 \(pág\. \d+\)", text)
+    assert "Figura 1. Un punto rojo" in text
+
+
+def test_image_without_alt_text_is_a_warning_with_its_line(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    _edit(mini.root / "fuente/partes/primera.md", "![Un punto rojo]", "![]")
+    run = mini.run(capsys, expect_warnings=True)
+    assert run.code == 0
+    assert (
+        "fuente/partes/primera.md:7: aviso: la imagen ../../imagenes/punto.png no tiene texto alternativo: "
+        "un lector de pantalla no podrá describirla [imagen.sin-alt]"
+    ) in run.log
+    assert "sugerencia: escriba una descripción entre los corchetes" in run.log
+    assert run.code == 0 and len(run.warnings) == 1

@@ -228,6 +228,8 @@ class PdfFormat:
             message = record.getMessage()
             if "Failed to load" in message:
                 raise ToolError(["weasyprint"], None, message, f"WeasyPrint no pudo cargar un recurso: {message}")
+            if "has no required alt description" in message:
+                continue  # already reported by the assembler, with the image's file and line [imagen.sin-alt]
             line = re.search(r"at (\d+):\d+", message)
             problems.warning(
                 Location(css.path, int(line.group(1))) if line else css,
