@@ -9,7 +9,6 @@ import zipfile
 from pathlib import Path
 
 import pikepdf
-import pytest
 from docx import Document as open_docx
 from docx.oxml.ns import qn
 
