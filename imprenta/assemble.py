@@ -236,15 +236,14 @@ class _Assembler:
         targets: list[str] = []
         for citation in citations:
             key = citation["citationId"]
+            wanted = normalize_anchor(key)
             # The file's own anchors first, then any file's: a figure is often cited from another part.
-            found = node.anchors.get(normalize_anchor(key)) or next(
-                (n.anchors[normalize_anchor(key)] for n in self.nodes.values() if normalize_anchor(key) in n.anchors), None
-            )
+            found = node.anchors.get(wanted) or next((n.anchors[wanted] for n in self.nodes.values() if wanted in n.anchors), None)
             if found is None:
                 if not key.startswith(CROSSREF_PREFIXES):
                     return
                 known = [a for n in self.nodes.values() for a in n.anchors if a.startswith(CROSSREF_PREFIXES)]
-                close = difflib.get_close_matches(normalize_anchor(key), known, n=1)
+                close = difflib.get_close_matches(wanted, known, n=1)
                 self.problems.error(
                     node.source.location(node.source.find_line(f"@{key}")),
                     f"referencia a una figura, tabla o sección que no existe: @{key}",

@@ -136,6 +136,12 @@ class Float:
     anchor: str
     caption: str
 
+    @property
+    def title(self) -> str:
+        """The entry in a list of figures or tables: "Figura 3. Caption" (or "Figura 3" without caption)."""
+        label = f"{self.kind.capitalize()}\u00a0{self.number}"
+        return f"{label}. {self.caption}" if self.caption else label
+
 
 @dataclass
 class Document:

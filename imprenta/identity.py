@@ -84,13 +84,13 @@ def identify(doc: Document) -> Identity:
     return Identity(root=root, files=files, digest=_digest(root, files), revision=_git_revision(root, files))
 
 
-def sources_zip(identity: Identity, date: dt.date) -> bytes:
+def sources_zip(identity: Identity, stamp: dt.datetime) -> bytes:
     """A zip of the sources with fixed dates and permissions, so the same sources give the same bytes."""
-    stamp = (max(date.year, 1980), date.month, date.day, 0, 0, 0)
+    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in identity.files:
-            info = zipfile.ZipInfo(path.relative_to(identity.root).as_posix(), date_time=stamp)
+            info = zipfile.ZipInfo(path.relative_to(identity.root).as_posix(), date_time=date_time)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())

@@ -54,9 +54,14 @@ class Metadata:
         return f"{self.fecha.day} de {MONTHS[self.fecha.month - 1]} de {self.fecha.year}"
 
     @property
+    def stamp(self) -> dt.datetime:
+        """The metadata date at noon UTC: every date stamped in an output is this one, never the clock."""
+        return dt.datetime.combine(self.fecha, dt.time(12, 0), tzinfo=dt.timezone.utc)
+
+    @property
     def epoch(self) -> int:
-        """The metadata date at noon UTC as seconds since 1970: every date stamped in an output is this one."""
-        return int(dt.datetime.combine(self.fecha, dt.time(12, 0), tzinfo=dt.timezone.utc).timestamp())
+        """The stamp as seconds since 1970 (SOURCE_DATE_EPOCH for pandoc)."""
+        return int(self.stamp.timestamp())
 
     def to_pandoc(self) -> dict[str, Element]:
         """The metadata as pandoc's meta map (title, author, lang... plus Imprenta's own keys)."""

@@ -29,7 +29,7 @@ def _prefix_caption(caption: list, kind: str, number: int) -> None:
 def number_floats(doc: Document) -> Document:
     """Number figures and tables in document order, give each an anchor, and fill empty cross-reference links."""
     counters = {"Figure": 0, "Table": 0}
-    targets: dict[str, list[Element]] = {}
+    targets: dict[str, tuple[str, int]] = {}
     used = {h.anchor for h in doc.headings}
 
     def visit(el: Element) -> None:
@@ -47,7 +47,7 @@ def number_floats(doc: Document) -> Document:
         used.add(attr[0])
         _prefix_caption(caption, kind, number)
         doc.floats.append(Float(kind=LABELS[kind].lower(), number=number, anchor=attr[0], caption=text))
-        targets[attr[0]] = _label(kind, number)
+        targets[attr[0]] = (kind, number)
 
     walk(doc.blocks, visit)
     headings = {h.anchor: h.text for h in doc.headings}
@@ -57,7 +57,7 @@ def number_floats(doc: Document) -> Document:
             return
         anchor = el["c"][2][0].lstrip("#")
         if anchor in targets:
-            el["c"][1] = [dict(i) for i in targets[anchor]]
+            el["c"][1] = _label(*targets[anchor])
         elif anchor in headings:
             el["c"][1] = [{"t": "Str", "c": f"«{headings[anchor]}»"}]
 

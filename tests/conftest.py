@@ -120,12 +120,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def build_project(root: Path, source: Path, master: str, cache: Path) -> Project:
     """Copy a fixture project into root and build it (PDF and DOCX); fails the test if the build fails."""
     project = Project(root, _copy_project(source, root, master), cache)
+    rebuild(project)
+    return project
+
+
+def rebuild(project: Project) -> None:
+    """Build a project as it is now on disk (after a test edited it); fails the test if the build fails."""
     code = cli.main([
         "--fuente", str(project.master), "--salida", str(project.salida),
-        "--plantillas", str(root / "plantillas"), "--cache", str(cache), "--silencioso",
+        "--plantillas", str(project.root / "plantillas"), "--cache", str(project.cache), "--silencioso",
     ])
     assert code == 0
-    return project
 
 
 @pytest.fixture(scope="session")

@@ -151,9 +151,14 @@ def test_failure_while_rendering_leaves_previous_outputs(mini: Project, capsys: 
     assert snapshot(mini.salida) == before
 
 
+def _cite_figure_from_second_part(project: Project, key: str) -> None:
+    """Give the figure of the first part the id fig-punto and cite `@key` from the second part."""
+    _edit(project.root / "fuente/partes/segunda.md", "Texto de la segunda parte;", f"Véase la @{key}. Texto de la segunda parte;")
+    _edit(project.root / "fuente/partes/primera.md", "(../../imagenes/punto.png)", "(../../imagenes/punto.png){#fig-punto}")
+
+
 def test_broken_cross_reference(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    _edit(mini.root / "fuente/partes/segunda.md", "Texto de la segunda parte;", "Véase la @fig-punt. Texto de la segunda parte;")
-    _edit(mini.root / "fuente/partes/primera.md", "(../../imagenes/punto.png)", "(../../imagenes/punto.png){#fig-punto}")
+    _cite_figure_from_second_part(mini, "fig-punt")
     _fails(
         mini, capsys,
         "fuente/partes/segunda.md:5: error: referencia a una figura, tabla o sección que no existe: @fig-punt [referencia.rota]",
@@ -162,8 +167,7 @@ def test_broken_cross_reference(mini: Project, capsys: pytest.CaptureFixture[str
 
 
 def test_cross_reference_to_a_figure_in_another_part_gets_its_number(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    _edit(mini.root / "fuente/partes/segunda.md", "Texto de la segunda parte;", "Véase la @fig-punto. Texto de la segunda parte;")
-    _edit(mini.root / "fuente/partes/primera.md", "(../../imagenes/punto.png)", "(../../imagenes/punto.png){#fig-punto}")
+    _cite_figure_from_second_part(mini, "fig-punto")
     assert mini.run(capsys).code == 0
     text = " ".join(pdf_text(mini.salida / "indice.pdf").split())
     assert re.search(r"Véase la Figura 1 \(pág\. \d+\)", text)

@@ -27,15 +27,15 @@ def _headings(project: Project) -> list[tuple[int, str]]:
     return [(h.level, h.text) for h in doc.headings]
 
 
-def _outline(pdf: pikepdf.Pdf) -> list[tuple[int, str, int]]:
-    """Bookmarks as (depth, title, 1-based page)."""
+def _outline(pdf: pikepdf.Pdf) -> list[tuple[int, str, int, float]]:
+    """Bookmarks as (depth, title, 1-based page, y of the destination)."""
     pages = {page.objgen: n for n, page in enumerate(pdf.pages, start=1)}
-    found: list[tuple[int, str, int]] = []
+    found: list[tuple[int, str, int, float]] = []
     with pdf.open_outline() as outline:
 
         def visit(items: list[pikepdf.OutlineItem], depth: int) -> None:
             for item in items:
-                found.append((depth, item.title, pages[item.destination[0].objgen]))
+                found.append((depth, item.title, pages[item.destination[0].objgen], float(item.destination[3])))
                 visit(item.children, depth + 1)
 
         visit(outline.root, 1)
@@ -102,16 +102,10 @@ def test_outline_mirrors_the_heading_tree_and_h1_starts_a_page(built_plan: Proje
     with pikepdf.open(built_plan.salida / "plan.pdf") as pdf:
         outline = _outline(pdf)
         height = float(pdf.pages[0].mediabox[3])
-        tops = {}
-        for depth, title, page in outline:
-            if depth == 1:
-                for item in pdf.open_outline().root:
-                    if item.title == title:
-                        tops[title] = float(item.destination[3])
-    assert [(d, t) for d, t, _ in outline] == _headings(built_plan)
-    parts = [(t, p) for d, t, p in outline if d == 1]
-    assert len({p for _, p in parts}) == len(parts)  # each part on its own page
-    for title, top in tops.items():
+    assert [(d, t) for d, t, _, _ in outline] == _headings(built_plan)
+    parts = [(t, p, top) for d, t, p, top in outline if d == 1]
+    assert len({p for _, p, _ in parts}) == len(parts)  # each part on its own page
+    for title, _, top in parts:
         assert top > height - 2.5 / 2.54 * 72 - 30, f"{title} no empieza arriba de su página"
 
 

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from imprenta import cli
-from conftest import PROJECTS, Project, build_project, page_texts, render_pages
+from conftest import PROJECTS, Project, build_project, page_texts, rebuild, render_pages
 
 APPROVED = Path(__file__).resolve().parent / "aprobadas"
 DPI = 30
@@ -72,10 +71,7 @@ def test_a_broken_template_is_caught(tmp_path: Path, shared_cache: Path) -> None
         + "\n@page { @top-left { content: none; } }\n.emblema { visibility: hidden; }\nhtml { font-family: serif; }\n",
         encoding="utf-8",
     )
-    assert cli.main([
-        "--fuente", str(project.master), "--salida", str(project.salida), "--plantillas", str(css.parent),
-        "--cache", str(shared_cache), "--silencioso",
-    ]) == 0
+    rebuild(project)
     shots = _render(project, tmp_path / "png")
     for name in ("portada", "cuerpo"):
         assert _changed(shots[name], APPROVED / f"muestra-{name}.png") > MAX_CHANGED, name

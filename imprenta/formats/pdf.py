@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections.abc import Iterator, Mapping
@@ -57,7 +56,7 @@ def _weasyprint_warnings() -> Iterator[_Collect]:
 def _float_list(doc: Document, kind: str) -> Element | None:
     """The list of figures or of tables as metadata blocks: one link per entry (the page comes from CSS)."""
     items = [
-        [{"t": "Plain", "c": [{"t": "Link", "c": [["", [], []], [{"t": "Str", "c": f"{f.kind.capitalize()}\u00a0{f.number}. {f.caption}".rstrip(". ")}], [f"#{f.anchor}", ""]]}]}]
+        [{"t": "Plain", "c": [{"t": "Link", "c": [["", [], []], [{"t": "Str", "c": f.title}], [f"#{f.anchor}", ""]]}]}]
         for f in doc.floats
         if f.kind == kind
     ]
@@ -160,11 +159,12 @@ class PdfFormat:
                     string=to_html(ast, config), base_url=base, url_fetcher=fetcher
                 ).render(pdf_tags=True)
                 misplaced = misplaced_notes(rendered, len(notes))
-                if not misplaced:
+                untried = set(misplaced) - keep
+                if not untried:  # every note is home, or keeping more paragraphs whole would change nothing
                     break
                 log.info("      %d notas lejos de su llamada; se repite la maquetación (%d)", len(misplaced), attempt)
                 # The first misplaced note usually drags the page's later notes along: fix it first.
-                keep |= {min(misplaced)}
+                keep |= {min(untried)}
             self._report_notes(misplaced, notes, problems)
             rendered.write_pdf(
                 dest,
@@ -181,10 +181,10 @@ class PdfFormat:
         """The sources (zip) and the DOCX, as PDF/A-3 associated files dated from the metadata, not the clock."""
         import weasyprint
 
-        stamp = dt.datetime.combine(doc.meta.fecha, dt.time(12, 0), tzinfo=dt.timezone.utc)
+        stamp = doc.meta.stamp
         return [
             weasyprint.Attachment(
-                string=sources_zip(identity, doc.meta.fecha),
+                string=sources_zip(identity, stamp),
                 name=SOURCES_ATTACHMENT,
                 description="Fuentes Markdown e imágenes de este documento",
                 created=stamp,
