@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import FORMAT_NAMES, Config
-from .errors import BuildFailed, ImprentaError, ToolError, display_path
+from .errors import BuildFailed, ConfigError, ImprentaError, ToolError, display_path
 
 log = logging.getLogger("imprenta")
 
@@ -32,6 +32,7 @@ COMMANDS = {
     "todo": "genera el PDF y el DOCX (por defecto)",
     "pdf": "genera solo el PDF",
     "docx": "genera solo el DOCX",
+    "odt": "genera solo el ODT (OpenDocument, para LibreOffice)",
     "referencia": "regenera plantillas/referencia.docx a partir de plantillas/estilos-docx.toml",
 }
 
@@ -41,12 +42,14 @@ def parser() -> argparse.ArgumentParser:
         prog="build.py",
         description=(
             "Imprenta: compila un documento Markdown (el maestro y las partes que enlaza) "
-            "en un PDF oficial y un DOCX editable."
+            "en un PDF oficial, un DOCX editable y, si se pide, un ODT."
         ),
         epilog=(
             "ejemplos:\n"
             "  python build.py                      genera salida/plan.pdf y salida/plan.docx\n"
             "  python build.py pdf                  solo el PDF\n"
+            "  python build.py docx --revision      el DOCX y la copia para observaciones (plan-revision.docx)\n"
+            "  python build.py odt                  la edición OpenDocument (plan.odt)\n"
             "  python build.py --fuente otro/indice.md --salida /tmp/otro\n\n"
             "Cada problema se indica como archivo:línea: mensaje, con una sugerencia.\n"
             "Las salidas se escriben solo si la compilación termina bien: si falla, salida/ queda como estaba."
@@ -65,6 +68,9 @@ def parser() -> argparse.ArgumentParser:
                    help="carpeta de plantillas: HTML, CSS, DOCX de referencia, fuentes (por defecto plantillas/)")
     p.add_argument("--cache", type=Path, default=Path(".cache"), metavar="DIR",
                    help="carpeta de la caché de conversiones (por defecto .cache/)")
+    p.add_argument("--revision", action="store_true",
+                   help="escribe además la copia para observaciones (plan-revision.docx): control de cambios "
+                        "activado y edición protegida; con la variable IMPRENTA_CLAVE_REVISION, con contraseña")
     p.add_argument("--estricto", action="store_true", help="los avisos también detienen la compilación")
     p.add_argument("--depurar", action="store_true", help="muestra detalles y, ante un fallo, la traza completa")
     p.add_argument("--silencioso", action="store_true", help="muestra solo avisos y errores")
@@ -96,12 +102,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.orden == "referencia":
             from .reference import generate_reference
 
-            path = generate_reference(args.plantillas.resolve())
-            log.info("plantilla regenerada: %s", display_path(path))
+            for path in generate_reference(args.plantillas.resolve()):
+                log.info("plantilla regenerada: %s", display_path(path))
             return 0
         from .pipeline import build
 
         formats = FORMAT_NAMES if args.orden == "todo" else (args.orden,)
+        if args.revision:
+            if args.orden not in ("todo", "docx"):
+                raise ConfigError(f"--revision no se aplica a la orden {args.orden}", "use: python build.py docx --revision")
+            formats = (*formats, "revision")
         config = Config(
             master=args.fuente, output_dir=args.salida, templates_dir=args.plantillas,
             cache_dir=args.cache, formats=formats, strict=args.estricto,
