@@ -82,8 +82,8 @@ def build(config: Config) -> BuildResult:
     with cache.workdir() as stage:
         staged: dict[str, Path] = {}
         for number, fmt in enumerate(formats, start=1):
-            log.info("[3/4] generando %s (%d de %d)", fmt.name.upper(), number, len(formats))
             dest = stage / f"{doc.name}{fmt.suffix}"
+            log.info("[3/4] generando %s (%d de %d)", dest.name, number, len(formats))
             result.facts[fmt.name] = fmt.render(doc, config, dest, problems, staged)
             staged[fmt.name] = dest
         problems.stop_if_errors()

@@ -106,12 +106,12 @@ def test_docx_structure(built_plan: Project) -> None:
     assert table.cell(0, 3).text == "Relación con el Gobierno Electrónico"
 
     shapes = doc.inline_shapes
-    assert len(shapes) == 2
+    assert len(shapes) == 3  # the cover's emblem, then the two figures
     with zipfile.ZipFile(built_plan.salida / "plan.docx") as z:
         media = [n for n in z.namelist() if n.startswith("word/media/")]
     # The WMF goes in as itself (Word and LibreOffice draw it); the SVG as a 300 dpi PNG that every reader draws.
-    assert sorted(Path(n).suffix for n in media) == [".png", ".wmf"]
-    wmf_shape = shapes[0]
+    assert sorted(Path(n).suffix for n in media) == [".png", ".png", ".png", ".wmf"]  # and the header's emblem
+    wmf_shape = shapes[1]
     ratio = wmf_shape.width / wmf_shape.height
     expected = _wmf_aspect(REPO / "imagenes/metodologia_del_plan.wmf")
     assert abs(ratio / expected - 1) < 0.02, (ratio, expected)

@@ -9,7 +9,7 @@ from typing import Protocol
 from ..config import Config
 from ..document import Document
 from ..errors import Problems
-from . import docx, pdf
+from . import docx, odt, pdf
 
 
 class OutputFormat(Protocol):
@@ -45,4 +45,6 @@ def render_order(names: tuple[str, ...]) -> list[str]:
 FORMATS: dict[str, OutputFormat] = {
     "pdf": pdf.PdfFormat(),
     "docx": docx.DocxFormat(),
+    "revision": docx.RevisionFormat(),
+    "odt": odt.OdtFormat(),
 }

@@ -1,15 +1,45 @@
-"""DOCX output: pandoc with the reference document from plantillas/."""
+"""DOCX output: pandoc with the reference document from plantillas/, finished with python-docx."""
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..config import Config
-from ..document import Document, content_name
+from ..document import Document
 from ..errors import Problems
-from ..pandocast import dumps
+from ..identity import identify
+from ..pandocast import Element, dumps, walk
+from ..reference import load_spec
 from ..tools import pandoc_path, run_tool
+from .editable import editable_ast, emblem_for, link_images, normalise_zip, properties
+from .ooxml import annotation_copy, finish_docx
+
+log = logging.getLogger(__name__)
+
+# The environment variable that, when set, adds a password to the annotation copy's protection.
+PASSWORD_VARIABLE = "IMPRENTA_CLAVE_REVISION"
+LABEL_FIELDS = {"Figura": "Figura", "Tabla": "Tabla"}
+
+
+def _sequence_fields(blocks: list[Element]) -> None:
+    """The number of "Figura 3." becomes a SEQ field, as Word's own captions have (its list of figures finds them)."""
+
+    def visit(el: Element) -> None:
+        if el["t"] != "Span" or "rotulo" not in el["c"][0][1]:
+            return
+        inlines = el["c"][1]
+        label = inlines[0]["c"].strip() if inlines and inlines[0]["t"] == "Str" else ""
+        for i, inline in enumerate(inlines):
+            if inline["t"] == "Span" and "numero" in inline["c"][0][1] and label in LABEL_FIELDS:
+                number = inline["c"][1][0]["c"]
+                xml = (f'<w:fldSimple w:instr=" SEQ {LABEL_FIELDS[label]} \\* ARABIC "><w:r><w:t>{number}</w:t></w:r>'
+                       "</w:fldSimple>")
+                inlines[i] = {"t": "RawInline", "c": ["openxml", xml]}
+
+    walk(blocks, visit)
 
 
 class DocxFormat:
@@ -25,28 +55,46 @@ class DocxFormat:
     def render(
         self, doc: Document, config: Config, dest: Path, problems: Problems, inputs: Mapping[str, Path]
     ) -> dict[str, object]:
+        spec = load_spec(config.templates_dir)
+        emblem = emblem_for(config, spec, self.accepts)
         # pandoc finds images by their content names in a folder of links beside the staged output.
         images = dest.parent / f".imagenes-{self.name}"
-        images.mkdir(exist_ok=True)
-        for image in doc.images:
-            if self.name in image.variants:
-                link = images / content_name(image.variants[self.name].path)
-                if not link.exists():
-                    link.symlink_to(image.variants[self.name].path.resolve())
-        run_tool(
+        link_images(doc, self.name, images, [emblem])
+        ast = editable_ast(doc, self.name, emblem, spec, "openxml", "<w:p><w:r><w:t>MARKER</w:t></w:r></w:p>")
+        _sequence_fields(ast["blocks"])
+        result = run_tool(
             [
                 pandoc_path(),
                 "--from", "json",
                 "--to", "docx",
                 f"--reference-doc={config.templates_dir / 'referencia.docx'}",
-                "--toc",
-                "--toc-depth=3",
                 f"--resource-path={images}",
-                "--output", str(dest),
+                "--output", "-",
             ],
-            input_bytes=dumps(doc.ast_for("docx")),
+            input_bytes=dumps(ast),
             what="pandoc (DOCX)",
             # pandoc stamps the DOCX with this date instead of the clock: same sources, same bytes.
             env={"SOURCE_DATE_EPOCH": str(doc.meta.epoch)},
         )
+        finished = finish_docx(result.stdout, doc.meta, doc.headings, properties(doc, identify(doc)), spec.colours)
+        dest.write_bytes(normalise_zip(finished, doc.meta.stamp))
+        return {}
+
+
+class RevisionFormat:
+    """The annotation copy (`--revision`): the DOCX with tracked changes on and editing protected."""
+
+    name = "revision"
+    suffix = "-revision.docx"
+    accepts = DocxFormat.accepts
+    needs = ("docx",)
+
+    def render(
+        self, doc: Document, config: Config, dest: Path, problems: Problems, inputs: Mapping[str, Path]
+    ) -> dict[str, object]:
+        password = os.environ.get(PASSWORD_VARIABLE) or None
+        data = annotation_copy(inputs["docx"].read_bytes(), password, identify(doc).digest)
+        dest.write_bytes(normalise_zip(data, doc.meta.stamp))
+        if not password:
+            log.info("      copia protegida sin contraseña (defina %s para ponerle una)", PASSWORD_VARIABLE)
         return {}
