@@ -93,8 +93,29 @@ def mini(tmp_path: Path, shared_cache: Path) -> Project:
 
 @pytest.fixture(scope="session")
 def built_plan(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Project:
-    """The real plan built once for the whole session (PDF and DOCX), for assertions on the outputs."""
-    return build_project(tmp_path_factory.mktemp("plan"), REPO, "fuente/plan.md", shared_cache)
+    """The real plan built once for the whole session: PDF, DOCX, the annotation copy and the ODT."""
+    project = build_project(tmp_path_factory.mktemp("plan"), REPO, "fuente/plan.md", shared_cache)
+    rebuild(project, "docx", "--revision")
+    rebuild(project, "odt")
+    return project
+
+
+def libreoffice_pdf(source: Path, dest: Path) -> Path:
+    """A real client: LibreOffice (headless, private profile) converts a DOCX or ODT to PDF."""
+    dest.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["soffice", "--headless", "--norestore", f"-env:UserInstallation={(dest / 'perfil').as_uri()}",
+         "--convert-to", "pdf", "--outdir", str(dest), str(source)],
+        check=True, capture_output=True, timeout=300,
+    )
+    return dest / f"{source.stem}.pdf"
+
+
+@pytest.fixture(scope="session")
+def plan_in_libreoffice(built_plan: Project, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The plan's DOCX and ODT as LibreOffice lays them out (PDF), converted once for the session."""
+    folder = tmp_path_factory.mktemp("libreoffice")
+    return {kind: libreoffice_pdf(built_plan.salida / f"plan.{kind}", folder / kind) for kind in ("docx", "odt")}
 
 
 def pdf_text(path: Path) -> str:
@@ -124,9 +145,10 @@ def build_project(root: Path, source: Path, master: str, cache: Path) -> Project
     return project
 
 
-def rebuild(project: Project) -> None:
+def rebuild(project: Project, *args: str) -> None:
     """Build a project as it is now on disk (after a test edited it); fails the test if the build fails."""
     code = cli.main([
+        *args,
         "--fuente", str(project.master), "--salida", str(project.salida),
         "--plantillas", str(project.root / "plantillas"), "--cache", str(project.cache), "--silencioso",
     ])
