@@ -11,7 +11,13 @@ from .document import SourceFile
 from .errors import ConfigError, Location, Problems, display_path
 from .metadata import Metadata, load_metadata
 
-REQUIRED_TEMPLATES = ("plantilla.html", "estilo.css", "referencia.docx")
+# The templates each output needs (the PDF carries the DOCX, so it needs the DOCX's too).
+REQUIRED_TEMPLATES = {
+    "pdf": ("plantilla.html", "estilo.css", "estilos-docx.toml", "referencia.docx"),
+    "docx": ("estilos-docx.toml", "referencia.docx"),
+    "revision": ("estilos-docx.toml", "referencia.docx"),
+    "odt": ("estilos-docx.toml", "referencia.odt"),
+}
 
 
 @dataclass
@@ -71,11 +77,15 @@ def load_project(config: Config, problems: Problems) -> Project:
             f"no se encontró el documento maestro {config.master}",
             "indique otro con --fuente RUTA/archivo.md, o ejecute la orden desde la raíz del proyecto",
         )
-    missing = [name for name in REQUIRED_TEMPLATES if not (config.templates_dir / name).is_file()]
+    needed = dict.fromkeys(name for fmt in config.formats for name in REQUIRED_TEMPLATES[fmt])
+    missing = [name for name in needed if not (config.templates_dir / name).is_file()]
     if missing:
+        regenerable = {"referencia.docx", "referencia.odt"}
         raise ConfigError(
             f"faltan plantillas en {config.templates_dir}: {', '.join(missing)}",
-            "indique la carpeta de plantillas con --plantillas DIR",
+            "regenere las referencias con: python build.py referencia"
+            if set(missing) <= regenerable and (config.templates_dir / "estilos-docx.toml").is_file()
+            else "indique la carpeta de plantillas con --plantillas DIR",
         )
     master = read_source(config.master, problems, Location(config.master, 1))
     problems.stop_if_errors()

@@ -184,3 +184,20 @@ def test_image_without_alt_text_is_a_warning_with_its_line(mini: Project, capsys
     ) in run.log
     assert "sugerencia: escriba una descripción entre los corchetes" in run.log
     assert run.code == 0 and len(run.warnings) == 1
+
+
+def test_missing_reference_odt_says_how_to_regenerate_it(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    (mini.root / "plantillas/referencia.odt").unlink()
+    before = _previous_outputs(mini)
+    run = mini.run(capsys, "odt")
+    assert run.code == 1
+    assert f"error: faltan plantillas en {mini.root / 'plantillas'}: referencia.odt" in run.log
+    assert "sugerencia: regenere las referencias con: python build.py referencia" in run.log
+    assert snapshot(mini.salida) == before
+
+
+def test_revision_only_applies_to_the_docx(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    run = mini.run(capsys, "pdf", "--revision")
+    assert run.code == 1
+    assert "error: --revision no se aplica a la orden pdf" in run.log
+    assert "sugerencia: use: python build.py docx --revision" in run.log
