@@ -11,10 +11,8 @@ from ..config import Config
 from ..document import Document
 from ..errors import Problems
 from ..identity import identify
-from ..pandocast import Element, dumps, walk
-from ..reference import load_spec
-from ..tools import pandoc_path, run_tool
-from .editable import editable_ast, emblem_for, link_images, normalise_zip, properties
+from ..pandocast import Element, walk
+from .editable import normalise_zip, properties, render_with_pandoc
 from .ooxml import annotation_copy, finish_docx
 
 log = logging.getLogger(__name__)
@@ -55,28 +53,9 @@ class DocxFormat:
     def render(
         self, doc: Document, config: Config, dest: Path, problems: Problems, inputs: Mapping[str, Path]
     ) -> dict[str, object]:
-        spec = load_spec(config.templates_dir)
-        emblem = emblem_for(config, spec, self.accepts)
-        # pandoc finds images by their content names in a folder of links beside the staged output.
-        images = dest.parent / f".imagenes-{self.name}"
-        link_images(doc, self.name, images, [emblem])
-        ast = editable_ast(doc, self.name, emblem, spec, "openxml", "<w:p><w:r><w:t>MARKER</w:t></w:r></w:p>")
-        _sequence_fields(ast["blocks"])
-        result = run_tool(
-            [
-                pandoc_path(),
-                "--from", "json",
-                "--to", "docx",
-                f"--reference-doc={config.templates_dir / 'referencia.docx'}",
-                f"--resource-path={images}",
-                "--output", "-",
-            ],
-            input_bytes=dumps(ast),
-            what="pandoc (DOCX)",
-            # pandoc stamps the DOCX with this date instead of the clock: same sources, same bytes.
-            env={"SOURCE_DATE_EPOCH": str(doc.meta.epoch)},
-        )
-        finished = finish_docx(result.stdout, doc.meta, doc.headings, properties(doc, identify(doc)), spec.colours)
+        data, spec = render_with_pandoc(doc, config, dest, self.name, self.accepts,
+                                        ("openxml", "<w:p><w:r><w:t>MARKER</w:t></w:r></w:p>"), _sequence_fields)
+        finished = finish_docx(data, doc.meta, doc.headings, properties(doc, identify(doc)), spec.colours)
         dest.write_bytes(normalise_zip(finished, doc.meta.stamp))
         return {}
 

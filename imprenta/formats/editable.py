@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..config import Config
 from ..document import Document, content_name
 from ..identity import Identity
-from ..pandocast import Element, meta_string, text_inlines
-from ..reference import StyleSpec
+from ..pandocast import Element, dumps, meta_string, text_inlines
+from ..reference import StyleSpec, load_spec
+from ..tools import pandoc_path, run_tool
 
 # The paragraph that the finishing step replaces with the pre-filled table of contents.
 CONTENTS_MARKER = "@@imprenta-indice@@"
@@ -92,6 +94,40 @@ def normalise_zip(data: bytes, stamp: dt.datetime, stored: tuple[str, ...] = ())
             info.compress_type = zipfile.ZIP_STORED if entry.filename in stored else zipfile.ZIP_DEFLATED
             zout.writestr(info, zin.read(entry))
     return out.getvalue()
+
+
+def render_with_pandoc(
+    doc: Document, config: Config, dest: Path, output: str, accepts: frozenset[str],
+    raw: tuple[str, str], adjust: Callable[[list[Element]], None] | None = None,
+) -> tuple[bytes, StyleSpec]:
+    """Run pandoc on the document with its cover and contents marker, through plantillas/referencia.<output>.
+
+    raw is the output's raw format and its paragraph holding MARKER; adjust may change the blocks first.
+    Returns the file pandoc wrote (for the finishing step) and the style file it was made with.
+    """
+    spec = load_spec(config.templates_dir)
+    emblem = emblem_for(config, spec, accepts)
+    # pandoc finds images by their content names in a folder of links beside the staged output.
+    images = dest.parent / f".imagenes-{output}"
+    link_images(doc, output, images, [emblem])
+    ast = editable_ast(doc, output, emblem, spec, *raw)
+    if adjust:
+        adjust(ast["blocks"])
+    result = run_tool(
+        [
+            pandoc_path(),
+            "--from", "json",
+            "--to", output,
+            f"--reference-doc={config.templates_dir / f'referencia.{output}'}",
+            f"--resource-path={images}",
+            "--output", "-",
+        ],
+        input_bytes=dumps(ast),
+        what=f"pandoc ({output.upper()})",
+        # pandoc stamps the file with this date instead of the clock: same sources, same bytes.
+        env={"SOURCE_DATE_EPOCH": str(doc.meta.epoch)},
+    )
+    return result.stdout, spec
 
 
 def emblem_for(config: Config, spec: StyleSpec, accepts: frozenset[str]) -> Path:

@@ -15,11 +15,9 @@ from ..document import Document, Heading
 from ..errors import Problems
 from ..identity import identify
 from ..metadata import Metadata
-from ..pandocast import dumps
-from ..reference import COVER_STYLES, load_spec
+from ..reference import COVER_STYLES
 from ..reference_odt import NS, style_name
-from ..tools import pandoc_path, run_tool
-from .editable import CONTENTS_LEVELS, CONTENTS_MARKER, CONTENTS_TITLE, editable_ast, emblem_for, link_images, normalise_zip, properties
+from .editable import CONTENTS_LEVELS, CONTENTS_MARKER, CONTENTS_TITLE, normalise_zip, properties, render_with_pandoc
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _DECLS = " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items())
@@ -115,27 +113,11 @@ class OdtFormat:
     def render(
         self, doc: Document, config: Config, dest: Path, problems: Problems, inputs: Mapping[str, Path]
     ) -> dict[str, object]:
-        spec = load_spec(config.templates_dir)
-        emblem = emblem_for(config, spec, self.accepts)
-        images = dest.parent / f".imagenes-{self.name}"
-        link_images(doc, self.name, images, [emblem])
-        ast = editable_ast(doc, self.name, emblem, spec, "opendocument", "<text:p>MARKER</text:p>")
-        result = run_tool(
-            [
-                pandoc_path(),
-                "--from", "json",
-                "--to", "odt",
-                f"--reference-doc={config.templates_dir / 'referencia.odt'}",
-                f"--resource-path={images}",
-                "--output", "-",
-            ],
-            input_bytes=dumps(ast),
-            what="pandoc (ODT)",
-            env={"SOURCE_DATE_EPOCH": str(doc.meta.epoch)},
-        )
+        data, spec = render_with_pandoc(doc, config, dest, self.name, self.accepts,
+                                        ("opendocument", "<text:p>MARKER</text:p>"))
         custom = properties(doc, identify(doc))
         out = io.BytesIO()
-        with zipfile.ZipFile(io.BytesIO(result.stdout)) as zin, zipfile.ZipFile(out, "w") as zout:
+        with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
             for entry in zin.infolist():
                 data = zin.read(entry)
                 if entry.filename == "content.xml":

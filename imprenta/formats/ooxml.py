@@ -88,6 +88,15 @@ def _fill_title_fields(doc: Any, title: str) -> None:
                         texts[0].text = title
 
 
+def _first(parent: Any, tag: str) -> Any:
+    """The properties child (w:tcPr, w:rPr) of an element, added in first place when missing."""
+    found = parent.find(qn(tag))
+    if found is None:
+        found = parse_xml(f"<{tag} {nsdecls('w')}/>")
+        parent.insert(0, found)
+    return found
+
+
 def _table_headers(doc: Any, colours: Mapping[str, str]) -> None:
     """Header rows shaded and lettered directly: LibreOffice ignores the colour of a table style's first row."""
     fill, letters = colours["fondo_cabecera_tabla"], colours["texto_cabecera_tabla"]
@@ -96,16 +105,9 @@ def _table_headers(doc: Any, colours: Mapping[str, str]) -> None:
         if props is None or props.find(qn("w:tblHeader")) is None:
             continue
         for cell in row.iterchildren(qn("w:tc")):
-            cell_props = cell.find(qn("w:tcPr"))
-            if cell_props is None:
-                cell_props = parse_xml(f"<w:tcPr {nsdecls('w')}/>")
-                cell.insert(0, cell_props)
-            cell_props.append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{fill}"/>'))
+            _first(cell, "w:tcPr").append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{fill}"/>'))
             for run in cell.iter(qn("w:r")):
-                run_props = run.find(qn("w:rPr"))
-                if run_props is None:
-                    run_props = parse_xml(f"<w:rPr {nsdecls('w')}/>")
-                    run.insert(0, run_props)
+                run_props = _first(run, "w:rPr")
                 run_props.append(parse_xml(f'<w:b {nsdecls("w")}/>'))
                 run_props.append(parse_xml(f'<w:color {nsdecls("w")} w:val="{letters}"/>'))
 
