@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 DEBIAN_PACKAGES=(libreoffice-draw-nogui libreoffice-writer-nogui librsvg2-bin libharfbuzz-subset0
-                 poppler-utils fonts-liberation2 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0)
+                 poppler-utils fonts-liberation2 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+                 fonts-urw-base35)  # fonts-urw-base35: the OpenType/CFF font of the visible signature
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

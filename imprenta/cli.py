@@ -33,6 +33,7 @@ COMMANDS = {
     "pdf": "genera solo el PDF",
     "docx": "genera solo el DOCX",
     "odt": "genera solo el ODT (OpenDocument, para LibreOffice)",
+    "verificar": "comprueba la firma digital de un PDF (python build.py verificar salida/plan.pdf)",
     "referencia": "regenera plantillas/referencia.docx a partir de plantillas/estilos-docx.toml",
 }
 
@@ -50,6 +51,10 @@ def parser() -> argparse.ArgumentParser:
             "  python build.py pdf                  solo el PDF\n"
             "  python build.py docx --revision      el DOCX y la copia para observaciones (plan-revision.docx)\n"
             "  python build.py odt                  la edición OpenDocument (plan.odt)\n"
+            "  IMPRENTA_CLAVE=... python build.py pdf --firmar entidad.p12 --firma-visible\n"
+            "                                       el PDF firmado (PAdES), con el recuadro de firma en el colofón\n"
+            "  python build.py verificar salida/plan.pdf --confianza raiz.pem\n"
+            "                                       comprueba la firma\n"
             "  python build.py --fuente otro/indice.md --salida /tmp/otro\n\n"
             "Cada problema se indica como archivo:línea: mensaje, con una sugerencia.\n"
             "Las salidas se escriben solo si la compilación termina bien: si falla, salida/ queda como estaba."
@@ -60,6 +65,7 @@ def parser() -> argparse.ArgumentParser:
         "orden", nargs="?", default="todo", choices=list(COMMANDS),
         help="; ".join(f"{k}: {v}" for k, v in COMMANDS.items()),
     )
+    p.add_argument("archivo", nargs="?", type=Path, metavar="PDF", help="con verificar: el PDF cuya firma se comprueba")
     p.add_argument("--fuente", type=Path, default=Path("fuente/plan.md"), metavar="ARCHIVO.md",
                    help="documento maestro (por defecto fuente/plan.md)")
     p.add_argument("--salida", type=Path, default=Path("salida"), metavar="DIR",
@@ -71,6 +77,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--revision", action="store_true",
                    help="escribe además la copia para observaciones (plan-revision.docx): control de cambios "
                         "activado y edición protegida; con la variable IMPRENTA_CLAVE_REVISION, con contraseña")
+    p.add_argument("--firmar", type=Path, metavar="CERT.p12",
+                   help="firma el PDF con este certificado PKCS#12; la contraseña se toma de la variable "
+                        "IMPRENTA_CLAVE o se pide en la terminal (nunca en la línea de órdenes)")
+    p.add_argument("--firma-visible", action="store_true", help="con --firmar: dibuja el recuadro de la firma en el colofón")
+    p.add_argument("--confianza", type=Path, action="append", default=[], metavar="CA.pem",
+                   help="con verificar: certificado de una autoridad de confianza (se puede repetir)")
     p.add_argument("--estricto", action="store_true", help="los avisos también detienen la compilación")
     p.add_argument("--depurar", action="store_true", help="muestra detalles y, ante un fallo, la traza completa")
     p.add_argument("--silencioso", action="store_true", help="muestra solo avisos y errores")
@@ -90,9 +102,17 @@ def _setup_logging(debug: bool, quiet: bool) -> None:
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.getLogger("imprenta").setLevel(level)
     # Third-party chatter (fontTools, weasyprint) only when debugging; WeasyPrint warnings are collected apart.
-    for noisy in ("fontTools", "weasyprint", "PIL"):
+    for noisy in ("fontTools", "weasyprint", "PIL", "pyhanko"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
     root.setLevel(logging.DEBUG if debug else logging.INFO)
+
+
+def _verify(pdf: Path | None, trust: list[Path]) -> int:
+    from .signing import report, verify_pdf
+
+    if pdf is None:
+        raise ConfigError("falta el PDF que se quiere verificar", "use: python build.py verificar salida/plan.pdf")
+    return 0 if report(pdf, verify_pdf(pdf, trust)) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
             for path in generate_reference(args.plantillas.resolve()):
                 log.info("plantilla regenerada: %s", display_path(path))
             return 0
+        if args.orden == "verificar":
+            return _verify(args.archivo, args.confianza)
+        if args.archivo is not None:
+            raise ConfigError(f"argumento de más: {args.archivo}", "solo la orden verificar recibe un archivo; la fuente se indica con --fuente")
         from .pipeline import build
 
         formats = FORMAT_NAMES if args.orden == "todo" else (args.orden,)
@@ -112,9 +136,18 @@ def main(argv: list[str] | None = None) -> int:
             if args.orden not in ("todo", "docx"):
                 raise ConfigError(f"--revision no se aplica a la orden {args.orden}", "use: python build.py docx --revision")
             formats = (*formats, "revision")
+        credentials = None
+        if args.firmar:
+            if "pdf" not in formats:
+                raise ConfigError(f"--firmar no se aplica a la orden {args.orden}", "use: python build.py pdf --firmar CERT.p12")
+            from .signing import check_certificate, read_password
+
+            # Checked before building: a wrong password or an expired certificate changes nothing in salida/.
+            credentials = check_certificate(args.firmar, read_password(args.firmar))
         config = Config(
             master=args.fuente, output_dir=args.salida, templates_dir=args.plantillas,
             cache_dir=args.cache, formats=formats, strict=args.estricto,
+            signature=credentials, visible_signature=args.firma_visible,
         )
         result = build(config)
     except ImprentaError as exc:
@@ -125,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(exc, ToolError):
                 log.error("orden: %s\nsalida de error:\n%s", " ".join(exc.cmd), exc.stderr)
             log.exception("traza:")
-        if not isinstance(exc, BuildFailed):  # BuildFailed's own message already says so
+        if not isinstance(exc, BuildFailed) and args.orden != "verificar":  # BuildFailed's own message says so
             log.error("la compilación se detuvo; no se escribió nada en %s", display_path(args.salida))
         return 1
     except KeyboardInterrupt:

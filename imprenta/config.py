@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 FORMAT_NAMES = ("pdf", "docx")
 
@@ -24,6 +25,9 @@ class Config:
     text_width_cm: float = 16.0
     # Rasters are downscaled to at most this resolution at their printed width.
     max_dpi: int = 300
+    # A checked certificate (signing.Credentials) when the PDF is to be signed; the box on the colophon or not.
+    signature: Any = None
+    visible_signature: bool = False
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()

@@ -87,6 +87,11 @@ def build(config: Config) -> BuildResult:
             result.facts[fmt.name] = fmt.render(doc, config, dest, problems, staged)
             staged[fmt.name] = dest
         problems.stop_if_errors()
+        if config.signature is not None and "pdf" in staged:
+            from .signing import sign_pdf
+
+            log.info("      firmando %s con el certificado de %s", staged["pdf"].name, config.signature.subject)
+            sign_pdf(staged["pdf"], config.signature, doc.meta.entidad, config.visible_signature)
         log.info("[4/4] publicando en %s", config.output_dir)
         result.outputs = publish({n: p for n, p in staged.items() if n in config.formats}, config.output_dir)
     result.seconds = time.monotonic() - started
