@@ -137,10 +137,16 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError(f"--revision no se aplica a la orden {args.orden}", "use: python build.py docx --revision")
             formats = (*formats, "revision")
         credentials = None
+        if args.firma_visible and not args.firmar:
+            raise ConfigError("--firma-visible necesita --firmar", "use: python build.py pdf --firmar CERT.p12 --firma-visible")
         if args.firmar:
             if "pdf" not in formats:
                 raise ConfigError(f"--firmar no se aplica a la orden {args.orden}", "use: python build.py pdf --firmar CERT.p12")
-            from .signing import check_certificate, read_password
+            from .signing import STAMP_FONT, check_certificate, read_password
+
+            if args.firma_visible and not STAMP_FONT.is_file():
+                raise ConfigError(f"falta la fuente del recuadro de firma: {STAMP_FONT}",
+                                  "instale el paquete de Debian fonts-urw-base35 (bash instalar.sh lo hace)")
 
             # Checked before building: a wrong password or an expired certificate changes nothing in salida/.
             credentials = check_certificate(args.firmar, read_password(args.firmar))
