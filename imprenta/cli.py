@@ -33,6 +33,7 @@ COMMANDS = {
     "pdf": "genera solo el PDF",
     "docx": "genera solo el DOCX",
     "odt": "genera solo el ODT (OpenDocument, para LibreOffice)",
+    "observaciones": "reúne los comentarios y cambios de los DOCX devueltos en salida/observaciones.csv y .html",
     "verificar": "comprueba la firma digital de un PDF (python build.py verificar salida/plan.pdf)",
     "referencia": "regenera plantillas/referencia.docx a partir de plantillas/estilos-docx.toml",
 }
@@ -53,6 +54,8 @@ def parser() -> argparse.ArgumentParser:
             "  python build.py odt                  la edición OpenDocument (plan.odt)\n"
             "  IMPRENTA_CLAVE=... python build.py pdf --firmar entidad.p12 --firma-visible\n"
             "                                       el PDF firmado (PAdES), con el recuadro de firma en el colofón\n"
+            "  python build.py observaciones devueltos/*.docx\n"
+            "                                       reúne las observaciones de las entidades\n"
             "  python build.py verificar salida/plan.pdf --confianza raiz.pem\n"
             "                                       comprueba la firma\n"
             "  python build.py --fuente otro/indice.md --salida /tmp/otro\n\n"
@@ -65,7 +68,8 @@ def parser() -> argparse.ArgumentParser:
         "orden", nargs="?", default="todo", choices=list(COMMANDS),
         help="; ".join(f"{k}: {v}" for k, v in COMMANDS.items()),
     )
-    p.add_argument("archivo", nargs="?", type=Path, metavar="PDF", help="con verificar: el PDF cuya firma se comprueba")
+    p.add_argument("archivos", nargs="*", type=Path, metavar="ARCHIVO",
+                   help="con verificar: el PDF firmado; con observaciones: los DOCX devueltos por las entidades")
     p.add_argument("--fuente", type=Path, default=Path("fuente/plan.md"), metavar="ARCHIVO.md",
                    help="documento maestro (por defecto fuente/plan.md)")
     p.add_argument("--salida", type=Path, default=Path("salida"), metavar="DIR",
@@ -107,12 +111,28 @@ def _setup_logging(debug: bool, quiet: bool) -> None:
     root.setLevel(logging.DEBUG if debug else logging.INFO)
 
 
-def _verify(pdf: Path | None, trust: list[Path]) -> int:
+def _verify(files: list[Path], trust: list[Path]) -> int:
     from .signing import report, verify_pdf
 
-    if pdf is None:
-        raise ConfigError("falta el PDF que se quiere verificar", "use: python build.py verificar salida/plan.pdf")
-    return 0 if report(pdf, verify_pdf(pdf, trust)) else 1
+    if len(files) != 1:
+        raise ConfigError("indique un PDF, y solo uno, para verificar", "use: python build.py verificar salida/plan.pdf")
+    return 0 if report(files[0], verify_pdf(files[0], trust)) else 1
+
+
+def _observations(config: Config, files: list[Path]) -> int:
+    from .review_report import collect_observations
+
+    if not files:
+        raise ConfigError("faltan los DOCX devueltos por las entidades", "use: python build.py observaciones devueltos/*.docx")
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise ConfigError(f"no se encontró {missing[0]}", "compruebe la ruta de los archivos devueltos")
+    log.info("leyendo %d archivos devueltos", len(files))
+    written, count = collect_observations(config, files)
+    log.info("%d observaciones en:", count)
+    for path in written:
+        log.info("  %s", display_path(path))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,9 +146,14 @@ def main(argv: list[str] | None = None) -> int:
                 log.info("plantilla regenerada: %s", display_path(path))
             return 0
         if args.orden == "verificar":
-            return _verify(args.archivo, args.confianza)
-        if args.archivo is not None:
-            raise ConfigError(f"argumento de más: {args.archivo}", "solo la orden verificar recibe un archivo; la fuente se indica con --fuente")
+            return _verify(args.archivos, args.confianza)
+        config = Config(master=args.fuente, output_dir=args.salida, templates_dir=args.plantillas,
+                        cache_dir=args.cache, strict=args.estricto)
+        if args.orden == "observaciones":
+            return _observations(config, args.archivos)
+        if args.archivos:
+            raise ConfigError(f"argumento de más: {args.archivos[0]}",
+                              "solo verificar y observaciones reciben archivos; la fuente se indica con --fuente")
         from .pipeline import build
 
         formats = FORMAT_NAMES if args.orden == "todo" else (args.orden,)
@@ -164,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(exc, ToolError):
                 log.error("orden: %s\nsalida de error:\n%s", " ".join(exc.cmd), exc.stderr)
             log.exception("traza:")
-        if not isinstance(exc, BuildFailed) and args.orden != "verificar":  # BuildFailed's own message says so
+        if not isinstance(exc, BuildFailed) and args.orden not in ("verificar", "observaciones"):  # BuildFailed's own message says so
             log.error("la compilación se detuvo; no se escribió nada en %s", display_path(args.salida))
         return 1
     except KeyboardInterrupt:
