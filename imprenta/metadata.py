@@ -29,7 +29,14 @@ FIELDS: dict[str, tuple[type, bool, str]] = {
     "asunto": (str, False, "asunto o resumen en una línea"),
     "palabras_clave": (list, False, "lista de palabras clave"),
     "base_legal": (str, False, "norma que da origen al documento"),
+    "historial": (dict, False, "tabla [[historial]] con version, fecha y resumen de cada versión"),
 }
+HISTORY_KEYS = {"version": str, "fecha": dt.date, "resumen": str}
+
+
+def fecha_texto(date: dt.date) -> str:
+    """A date as printed in Spanish: "24 de noviembre de 2026"."""
+    return f"{date.day} de {MONTHS[date.month - 1]} de {date.year}"
 
 
 @dataclass
@@ -46,12 +53,13 @@ class Metadata:
     asunto: str = ""
     palabras_clave: list[str] = field(default_factory=list)
     base_legal: str = ""
+    historial: list[dict[str, Any]] = field(default_factory=list)
     source: Path | None = None
 
     @property
     def fecha_texto(self) -> str:
         """The date as printed in Spanish: "24 de noviembre de 2026"."""
-        return f"{self.fecha.day} de {MONTHS[self.fecha.month - 1]} de {self.fecha.year}"
+        return fecha_texto(self.fecha)
 
     @property
     def stamp(self) -> dt.datetime:
@@ -87,12 +95,36 @@ class Metadata:
             meta["base-legal"] = meta_string(self.base_legal)
         if self.estado == "borrador":
             meta["borrador"] = {"t": "MetaBool", "c": True}
+        if self.historial:
+            meta["historial"] = {"t": "MetaList", "c": [
+                {"t": "MetaMap", "c": {"version": meta_string(h["version"]), "fecha": meta_string(fecha_texto(h["fecha"])),
+                                       "resumen": meta_string(h["resumen"])}}
+                for h in self.historial
+            ]}
         return meta
 
 
 def _line_of_key(text: str, key: str) -> int:
-    match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
+    match = re.search(rf"^\s*(?:{re.escape(key)}\s*=|\[\[?{re.escape(key)}\]\]?)", text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def _history(value: Any, where: Location, problems: Problems) -> list[dict[str, Any]]:
+    """The version history: each entry with its version, date and summary, oldest first as written."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        problems.error(where, "historial debe ser una lista de tablas [[historial]]", "metadatos.valor",
+                       '[[historial]]\nversion = "1.0"\nfecha = 2026-01-15\nresumen = "..."')
+        return []
+    entries = []
+    for entry in value:
+        wrong = [k for k, kind in HISTORY_KEYS.items() if not isinstance(entry.get(k), kind) or isinstance(entry.get(k), dt.datetime)]
+        extra = sorted(set(entry) - set(HISTORY_KEYS))
+        if wrong or extra:
+            problems.error(where, f"entrada del historial no válida: {entry!r}", "metadatos.valor",
+                           "cada [[historial]] lleva version (texto), fecha (AAAA-MM-DD) y resumen (texto)")
+            continue
+        entries.append(entry)
+    return entries
 
 
 def load_metadata(master: Path, fallback_title: str, problems: Problems) -> Metadata:
@@ -128,7 +160,9 @@ def load_metadata(master: Path, fallback_title: str, problems: Problems) -> Meta
             problems.error(where, f"clave de metadatos desconocida: {key}", "metadatos.clave", hint)
             continue
         kind, _, description = FIELDS[key]
-        if kind is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        if kind is dict:
+            values[key] = _history(value, where, problems)
+        elif kind is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
             values[key] = value
         elif kind is dt.date and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             values[key] = value

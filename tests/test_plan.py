@@ -99,8 +99,9 @@ def test_docx_structure(built_plan: Project) -> None:
     levels = {text: int(style.split()[-1]) for style, text in headings}
     assert levels["PARTE I - Aspectos generales"] == 1 and levels["Marco normativo"] == 2 and levels["Ley N.º 164"] == 3
 
-    assert len(doc.tables) == 1
-    table = doc.tables[0]
+    assert len(doc.tables) == 2  # the version history on the cover, then the plan's table
+    assert [c.text for c in doc.tables[0].rows[0].cells] == ["Versión", "Fecha", "Resumen"]
+    table = doc.tables[1]
     assert len(table.columns) == 4 and len(table.rows) == 5
     assert table.cell(0, 3).text == "Relación con el Gobierno Electrónico"
 

@@ -12,7 +12,8 @@ from typing import Any
 from ..config import Config
 from ..document import Document, content_name
 from ..identity import Identity
-from ..pandocast import Element, dumps, meta_string, text_inlines
+from ..metadata import Metadata, fecha_texto
+from ..pandocast import Element, dumps, meta_string, parse_markdown, text_inlines
 from ..reference import StyleSpec, load_spec
 from ..tools import pandoc_path, run_tool
 
@@ -42,7 +43,19 @@ def cover_blocks(doc: Document, emblem: Path, spec: StyleSpec) -> list[Element]:
     blocks.append(_styled("Portada Datos", text_inlines(f"Estado: {meta.estado}")))
     if meta.base_legal:
         blocks.append(_styled("Portada Datos", text_inlines(f"Base legal: {meta.base_legal}")))
+    if meta.historial:
+        blocks.append(_styled("Portada Datos", [{"t": "Strong", "c": text_inlines("Historial de versiones")}]))
+        blocks.extend(history_table(meta))
     return blocks
+
+
+def history_table(meta: Metadata) -> list[Element]:
+    """The version history as a table (version, date, summary), parsed by pandoc from a pipe table."""
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    rows = "\n".join(f"| {cell(h['version'])} | {fecha_texto(h['fecha'])} | {cell(h['resumen'])} |" for h in meta.historial)
+    return parse_markdown(f"| Versión | Fecha | Resumen |\n|---|---|------|\n{rows}\n", "el historial de versiones")["blocks"]
 
 
 def editable_ast(doc: Document, output: str, emblem: Path, spec: StyleSpec, raw_format: str, marker_xml: str) -> dict[str, Any]:
