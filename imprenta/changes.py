@@ -64,13 +64,13 @@ def diff_inlines(old: list[Element], new: list[Element], marker: Marker) -> list
             out.extend(b[j1:j2])
             continue
         if i2 > i1:
-            out.append(marker.span(DELETION, _without_images(a[i1:i2])))
+            out.append(marker.span(DELETION, without_images(a[i1:i2])))
         if j2 > j1:
             out.append(marker.span(INSERTION, b[j1:j2]))
     return out
 
 
-def _without_images(value: Any) -> Any:
+def without_images(value: Any) -> Any:
     """Deleted text keeps no image: the old version's images are not in the new document (their alt text stays)."""
     value = copy.deepcopy(value)
 
@@ -95,7 +95,7 @@ def _replace_images(items: list[Any]) -> list[Any]:
 
 def mark_whole(block: Element, kind: str, marker: Marker) -> Element:
     """A block inserted or deleted as a whole: every run of its text inside one change."""
-    block = _without_images(block) if kind == DELETION else copy.deepcopy(block)
+    block = without_images(block) if kind == DELETION else copy.deepcopy(block)
 
     def visit(el: Element) -> None:
         if el["t"] in ("Para", "Plain") and el["c"]:
@@ -222,12 +222,21 @@ def compare(old: Blocks, new: Blocks, marker: Marker) -> Blocks:
     """The new document with every change since old marked; marker.changed lists the changed blocks by section."""
     result = diff_blocks(old, new, marker)
     path: list[tuple[int, str]] = []
-    for block in result:
-        if block["t"] == "Header":
-            level = block["c"][0]
-            path = [p for p in path if p[0] < level] + [(level, stringify(_without_changes(block, DELETION)["c"][2]))]
-        if _has_change(block):
-            marker.changed.append(([text for _, text in path], block))
+
+    def scan(blocks: Blocks) -> None:
+        nonlocal path
+        for block in blocks:
+            if block["t"] == "Div":  # a part's wrapper: its headings and paragraphs are what changed
+                scan(block["c"][1])
+                continue
+            if block["t"] == "Header":
+                level = block["c"][0]
+                text = stringify(_without_changes(block, DELETION)["c"][2])
+                path = [p for p in path if p[0] < level] + [(level, text)]
+            if _has_change(block):
+                marker.changed.append(([text for _, text in path], block))
+
+    scan(result)
     return result
 
 

@@ -33,6 +33,7 @@ COMMANDS = {
     "pdf": "genera solo el PDF",
     "docx": "genera solo el DOCX",
     "odt": "genera solo el ODT (OpenDocument, para LibreOffice)",
+    "cambios": "compara con una versión de git (--desde v1.0): salida/plan-cambios.docx con control de cambios y un resumen HTML",
     "observaciones": "reúne los comentarios y cambios de los DOCX devueltos en salida/observaciones.csv y .html",
     "verificar": "comprueba la firma digital de un PDF (python build.py verificar salida/plan.pdf)",
     "referencia": "regenera plantillas/referencia.docx a partir de plantillas/estilos-docx.toml",
@@ -54,6 +55,7 @@ def parser() -> argparse.ArgumentParser:
             "  python build.py odt                  la edición OpenDocument (plan.odt)\n"
             "  IMPRENTA_CLAVE=... python build.py pdf --firmar entidad.p12 --firma-visible\n"
             "                                       el PDF firmado (PAdES), con el recuadro de firma en el colofón\n"
+            "  python build.py cambios --desde v1.0 lo que cambió desde la etiqueta v1.0\n"
             "  python build.py observaciones devueltos/*.docx\n"
             "                                       reúne las observaciones de las entidades\n"
             "  python build.py verificar salida/plan.pdf --confianza raiz.pem\n"
@@ -81,6 +83,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--revision", action="store_true",
                    help="escribe además la copia para observaciones (plan-revision.docx): control de cambios "
                         "activado y edición protegida; con la variable IMPRENTA_CLAVE_REVISION, con contraseña")
+    p.add_argument("--desde", metavar="VERSIÓN", help="con cambios: etiqueta o commit de git con que se compara")
     p.add_argument("--firmar", type=Path, metavar="CERT.p12",
                    help="firma el PDF con este certificado PKCS#12; la contraseña se toma de la variable "
                         "IMPRENTA_CLAVE o se pide en la terminal (nunca en la línea de órdenes)")
@@ -119,6 +122,17 @@ def _verify(files: list[Path], trust: list[Path]) -> int:
     return 0 if report(files[0], verify_pdf(files[0], trust)) else 1
 
 
+def _changes(config: Config, revision: str | None) -> int:
+    from .versions import compare_versions
+
+    if not revision:
+        raise ConfigError("falta la versión con que comparar", "use: python build.py cambios --desde v1.0")
+    written, _ = compare_versions(config, revision)
+    for path in written:
+        log.info("  %s", display_path(path))
+    return 0
+
+
 def _observations(config: Config, files: list[Path]) -> int:
     from .review_report import collect_observations
 
@@ -151,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                         cache_dir=args.cache, strict=args.estricto)
         if args.orden == "observaciones":
             return _observations(config, args.archivos)
+        if args.orden == "cambios":
+            return _changes(config, args.desde)
         if args.archivos:
             raise ConfigError(f"argumento de más: {args.archivos[0]}",
                               "solo verificar y observaciones reciben archivos; la fuente se indica con --fuente")

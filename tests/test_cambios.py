@@ -1,0 +1,109 @@
+"""Versions from git: `cambios --desde` finds exactly the edits, as tracked changes in a DOCX and in a summary."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import Project
+from imprenta.tools import pandoc_path
+
+GIT = ["git", "-c", "user.name=Equipo editorial", "-c", "user.email=equipo@example.org"]
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run([*GIT, "-C", str(root), *args], check=True, capture_output=True)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _changes(docx: Path) -> list[tuple[str, str]]:
+    """Every tracked change in a DOCX as pandoc reads it back (--track-changes=all), in document order."""
+    ast = json.loads(subprocess.run([pandoc_path(), "-f", "docx", "--track-changes=all", "-t", "json", str(docx)],
+                                    capture_output=True, check=True).stdout)
+    found: list[tuple[str, str]] = []
+
+    def text(inlines: list) -> str:
+        return "".join(i["c"] if i["t"] == "Str" else " " if i["t"] == "Space" else text(i["c"][-1]) if i["t"] == "Span" else ""
+                       for i in inlines)
+
+    def visit(value: object) -> None:
+        if isinstance(value, dict):
+            if value.get("t") == "Span" and {"insertion", "deletion"} & set(value["c"][0][1]):
+                found.append((value["c"][0][1][0], text(value["c"][1])))
+            for child in value.values():
+                visit(child)
+        elif isinstance(value, list):
+            for child in value:
+                visit(child)
+
+    visit(ast["blocks"])
+    return found
+
+
+@pytest.fixture
+def versioned(plan: Project) -> Project:
+    """The plan under git, tagged v1.0, then edited: a paragraph, a heading and a table cell."""
+    _git(plan.root, "init", "-q")
+    _git(plan.root, "add", "fuente", "imagenes", "plantillas")
+    _git(plan.root, "commit", "-q", "-m", "Versión 1.0")
+    _git(plan.root, "tag", "v1.0")
+    fuente = plan.root / "fuente"
+    _edit(fuente / "plan.md", "Para el año 2022, el Estado", "Para el año 2025, el Estado")
+    _edit(fuente / "partes/antecedentes.md", "## Creación de la Agencia", "## Creación de la AGETIC")
+    _edit(fuente / "partes/antecedentes.md", "Norma suprema del Estado Plurinacional", "Norma suprema del Estado")
+    return plan
+
+
+def test_changes_since_a_tag_are_tracked_changes_and_summarised(versioned: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    run = versioned.run(capsys, "cambios", "--desde", "v1.0")
+    assert run.code == 0, run.log
+    changes = _changes(versioned.salida / "plan-cambios.docx")
+    assert changes == [
+        ("deletion", "2022"), ("insertion", "2025"),        # the paragraph, word by word
+        ("deletion", "Plurinacional"),                      # the table cell
+        ("deletion", "Agencia"), ("insertion", "AGETIC"),   # the heading
+    ], changes
+    summary = (versioned.salida / "plan-cambios.html").read_text(encoding="utf-8")
+    sections = re.findall(r"<h2[^>]*>(.*?)</h2>", summary)
+    assert sections == [
+        "PARTE I - Aspectos generales › Visión",
+        "Antecedentes › Marco normativo",
+        "Antecedentes › Marco normativo › Creación de la AGETIC",
+    ], sections
+    assert re.search(r'<span class="deletion"[^>]*>2022</span><span class="insertion"[^>]*>2025</span>', summary)
+    assert re.search(r'<span class="deletion"[^>]*>Agencia</span><span class="insertion"[^>]*>AGETIC</span>', summary)
+    assert "Plurinacional</span>" in summary
+    # The DOCX is the whole new version: everything else is there, untouched.
+    whole = subprocess.run([pandoc_path(), "-f", "docx", "--track-changes=accept", "-t", "plain",
+                            str(versioned.salida / "plan-cambios.docx")], capture_output=True, text=True, check=True).stdout
+    assert "Para el año 2025, el Estado" in " ".join(whole.split()) and "Creación de la AGETIC" in whole
+
+
+def test_no_changes_means_an_empty_summary(versioned: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    _git(versioned.root, "add", "-A")
+    _git(versioned.root, "commit", "-q", "-m", "Versión 1.1")
+    assert versioned.run(capsys, "cambios", "--desde", "HEAD").code == 0
+    assert _changes(versioned.salida / "plan-cambios.docx") == []
+    assert "0 inserciones y 0 eliminaciones en 0 secciones" in (versioned.salida / "plan-cambios.html").read_text(encoding="utf-8")
+
+
+def test_unknown_version_is_explained(versioned: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    run = versioned.run(capsys, "cambios", "--desde", "v9.9")
+    assert run.code == 1
+    assert "error: no existe la versión «v9.9» en el repositorio" in run.log
+    assert "sugerencia: vea las versiones con: git tag" in run.log
+    assert not (versioned.salida / "plan-cambios.docx").exists()
+
+
+def test_sources_outside_git_are_explained(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    run = mini.run(capsys, "cambios", "--desde", "v1.0")
+    assert run.code == 1 and "no están en un repositorio git" in run.log
