@@ -15,6 +15,13 @@ from .pandocast import Blocks, Element, parse_markdown, stringify, walk
 from .project import Project, read_source, suggest_file
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# Raw HTML passes through to the PDF only as inline formatting: anything that loads, runs or styles is refused.
+_UNSAFE_HTML = re.compile(
+    r"<\s*(script|iframe|object|embed|link|style|img|svg|image|base|meta|form|input|video|audio|source|frame)\b"
+    r"|\b(src|href|srcset|poster|data|action|formaction|background|style|on\w+)\s*="
+    r"|url\s*\(|@import",
+    re.IGNORECASE,
+)
 # Citation keys with these prefixes are cross-references: a missing target is an error, not a literal "@".
 CROSSREF_PREFIXES = ("fig-", "tbl-", "sec-")
 
@@ -198,6 +205,8 @@ class _Assembler:
                 self._resolve_image(node, el, locate(el["c"][2][0]))
             elif el["t"] == "Cite":
                 self._resolve_cite(node, el)
+            elif el["t"] in ("RawInline", "RawBlock"):
+                self._check_raw(node, el)
 
         for index, block in enumerate(node.blocks):
             if index not in node.parts:
@@ -286,6 +295,20 @@ class _Assembler:
                 "publique el archivo y enlace su dirección, o inclúyalo como anexo",
             )
 
+    def _check_raw(self, node: _FileNode, el: Element) -> None:
+        """Raw HTML is kept only as harmless inline markup; raw OpenXML, LaTeX and the like never reach a writer."""
+        fmt, text = el["c"]
+        at = node.source.location(node.source.find_line(text.strip().splitlines()[0] if text.strip() else text))
+        if fmt != "html":
+            self.problems.error(at, f"bloque en bruto de formato {fmt} no permitido", "fuente.bruto",
+                                "escriba el contenido en Markdown; Imprenta no pasa código de otros formatos a las salidas")
+            el["c"] = ["html", ""]
+        elif match := _UNSAFE_HTML.search(text):
+            self.problems.error(at, f"HTML no permitido: «{match.group(0).strip()}» puede cargar o ejecutar contenido",
+                                "fuente.html",
+                                "use Markdown para imágenes y enlaces; el HTML solo se admite para formato en línea (<sup>, <br>...)")
+            el["c"] = ["html", ""]
+
     def _resolve_image(self, node: _FileNode, el: Element, at: Location) -> None:
         url = el["c"][2][0]
         if _SCHEME.match(url):
@@ -297,6 +320,16 @@ class _Assembler:
             )
             return
         path = (node.source.path.parent / unquote(url)).resolve()
+        root = self.project.config.master.parent.parent.resolve()
+        if not path.is_relative_to(root):
+            self.problems.error(
+                at,
+                f"imagen fuera del proyecto: {url}",
+                "imagen.fuera",
+                f"copie la imagen en {display_path(root / 'imagenes')}/ y enlácela desde allí; "
+                "un documento oficial no lee archivos de fuera del proyecto",
+            )
+            return
         if not path.is_file():
             close = suggest_file(path)
             self.problems.error(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import FORMAT_NAMES, Config
-from .errors import BuildFailed, ConfigError, ImprentaError, ToolError, display_path
+from .errors import BuildFailed, ConfigError, ImprentaError, Location, ToolError, display_path
 
 log = logging.getLogger("imprenta")
 
@@ -33,6 +33,7 @@ COMMANDS = {
     "pdf": "genera solo el PDF",
     "docx": "genera solo el DOCX",
     "odt": "genera solo el ODT (OpenDocument, para LibreOffice)",
+    "revisar": "revisa las fuentes sin compilar (enlaces, imágenes, títulos, erratas); o los .md indicados",
     "cambios": "compara con una versión de git (--desde v1.0): salida/plan-cambios.docx con control de cambios y un resumen HTML",
     "observaciones": "reúne los comentarios y cambios de los DOCX devueltos en salida/observaciones.csv y .html",
     "verificar": "comprueba la firma digital de un PDF (python build.py verificar salida/plan.pdf)",
@@ -55,6 +56,7 @@ def parser() -> argparse.ArgumentParser:
             "  python build.py odt                  la edición OpenDocument (plan.odt)\n"
             "  IMPRENTA_CLAVE=... python build.py pdf --firmar entidad.p12 --firma-visible\n"
             "                                       el PDF firmado (PAdES), con el recuadro de firma en el colofón\n"
+            "  python build.py revisar              revisa las fuentes sin compilar\n"
             "  python build.py cambios --desde v1.0 lo que cambió desde la etiqueta v1.0\n"
             "  python build.py observaciones devueltos/*.docx\n"
             "                                       reúne las observaciones de las entidades\n"
@@ -122,6 +124,29 @@ def _verify(files: list[Path], trust: list[Path]) -> int:
     return 0 if report(files[0], verify_pdf(files[0], trust)) else 1
 
 
+def _lint(config: Config, files: list[Path]) -> int:
+    from .assemble import assemble
+    from .errors import Problems
+    from .lint import lint_document, lint_files
+    from .project import load_project, read_source
+
+    problems = Problems(strict=config.strict)
+    if files:
+        count = lint_files(files, problems)
+    else:
+        project = load_project(config, problems)
+        master_dir = config.master.parent
+        try:
+            sources = assemble(project, problems).sources
+        except BuildFailed:  # broken links or images are reported; the writing checks still run on every file
+            sources = [s for p in sorted(master_dir.rglob("*.md")) if (s := read_source(p, Problems(), Location(p, 1)))]
+        lint_document(sources, master_dir, problems)
+        count = len(sources)
+    errors = sum(1 for p in problems.items if p.severity == "error")
+    log.info("revisión: %d errores y %d avisos en %d archivos", errors, problems.warning_count, count)
+    return 1 if problems.error_count else 0
+
+
 def _changes(config: Config, revision: str | None) -> int:
     from .versions import compare_versions
 
@@ -167,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             return _observations(config, args.archivos)
         if args.orden == "cambios":
             return _changes(config, args.desde)
+        if args.orden == "revisar":
+            return _lint(config, args.archivos)
         if args.archivos:
             raise ConfigError(f"argumento de más: {args.archivos[0]}",
                               "solo verificar y observaciones reciben archivos; la fuente se indica con --fuente")
@@ -205,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(exc, ToolError):
                 log.error("orden: %s\nsalida de error:\n%s", " ".join(exc.cmd), exc.stderr)
             log.exception("traza:")
-        if not isinstance(exc, BuildFailed) and args.orden not in ("verificar", "observaciones"):  # BuildFailed's own message says so
+        if not isinstance(exc, BuildFailed) and args.orden not in ("verificar", "observaciones", "revisar"):  # BuildFailed's own message says so
             log.error("la compilación se detuvo; no se escribió nada en %s", display_path(args.salida))
         return 1
     except KeyboardInterrupt:

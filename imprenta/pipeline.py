@@ -17,6 +17,7 @@ from .config import Config
 from .errors import Problems
 from .formats import FORMATS, render_order
 from .images import ImageStats, prepare_images
+from .lint import lint_document
 from .numbering import number_floats
 from .project import load_project
 
@@ -70,6 +71,7 @@ def build(config: Config) -> BuildResult:
     project = load_project(config, problems)
     doc = assemble(project, problems)  # every part parsed once; anchors and links resolved across parts
     doc = number_floats(doc)  # after assembly: numbers run across parts, in document order
+    lint_document(doc.sources, config.master.parent, problems)  # writing slips: warnings (errors with --estricto)
     log.info("      %d archivos, %d encabezados, %d imágenes", len(doc.sources), len(doc.headings), len(doc.images))
 
     # Images come before rendering because each format gets the variant it can take.

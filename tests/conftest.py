@@ -16,6 +16,8 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"
 PROJECTS = Path(__file__).resolve().parent / "proyectos"
+# "debeRÁ", "en sus de sus" and a double space: the seed's own typos, which the linter reports on every build.
+SEED_SLIPS = "fuente/plan.md:42: aviso: "
 
 
 @dataclass
@@ -27,7 +29,8 @@ class Run:
 
     @property
     def warnings(self) -> list[str]:
-        return [line for line in self.log.splitlines() if ": aviso: " in line]
+        """Warnings, except the three slips of the seed plan's line 42 (kept: plan.md is the seed as given)."""
+        return [line for line in self.log.splitlines() if ": aviso: " in line and not line.startswith(SEED_SLIPS)]
 
 
 @dataclass
