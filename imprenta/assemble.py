@@ -16,6 +16,8 @@ from .project import Project, read_source, suggest_file
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # Raw HTML passes through to the PDF only as inline formatting: anything that loads, runs or styles is refused.
+# Where each element keeps its attributes (identifier, classes, key-value pairs).
+_ATTR_AT = {"Span": 0, "Div": 0, "Link": 0, "Image": 0, "Code": 0, "CodeBlock": 0, "Header": 1, "Table": 0, "Figure": 0}
 _UNSAFE_HTML = re.compile(
     r"<\s*(script|iframe|object|embed|link|style|img|svg|image|base|meta|form|input|video|audio|source|frame)\b"
     r"|\b(src|href|srcset|poster|data|action|formaction|background|style|on\w+)\s*="
@@ -207,6 +209,8 @@ class _Assembler:
                 self._resolve_cite(node, el)
             elif el["t"] in ("RawInline", "RawBlock"):
                 self._check_raw(node, el)
+            if el["t"] in _ATTR_AT:
+                self._check_attributes(node, el["c"][_ATTR_AT[el["t"]]])
 
         for index, block in enumerate(node.blocks):
             if index not in node.parts:
@@ -294,6 +298,18 @@ class _Assembler:
                 "enlace.local",
                 "publique el archivo y enlace su dirección, o inclúyalo como anexo",
             )
+
+    def _check_attributes(self, node: _FileNode, attr: list) -> None:
+        """`<span style="…url(…)">` becomes a Span with a style attribute: that would load a file in the PDF."""
+        kept = []
+        for key, value in attr[2]:
+            if key.lower() in ("style", "src", "href", "background") or _UNSAFE_HTML.search(value):
+                at = node.source.location(node.source.find_line(value) or node.source.find_line(f"{key}="))
+                self.problems.error(at, f"atributo no permitido: {key}=\"{value}\"", "fuente.html",
+                                    "el aspecto se da en plantillas/estilo.css, no en la fuente; quite el atributo")
+            else:
+                kept.append([key, value])
+        attr[2] = kept
 
     def _check_raw(self, node: _FileNode, el: Element) -> None:
         """Raw HTML is kept only as harmless inline markup; raw OpenXML, LaTeX and the like never reach a writer."""

@@ -20,7 +20,7 @@ Blocks = list[Element]
 def parse_markdown(text: str, what: str) -> dict[str, Any]:
     """Parse Markdown text once into pandoc's JSON AST."""
     result = run_tool(
-        [pandoc_path(), "--from", MARKDOWN_FORMAT, "--to", "json"],
+        [pandoc_path(), "--sandbox", "--from", MARKDOWN_FORMAT, "--to", "json"],
         input_bytes=text.encode("utf-8"),
         what=f"pandoc (leyendo {what})",
     )

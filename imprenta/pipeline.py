@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import errno
+import fcntl
+import hashlib
 import logging
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assemble import assemble
 from .cache import Cache
 from .config import Config
-from .errors import Problems
+from .errors import ConfigError, Problems, display_path
 from .formats import FORMATS, render_order
 from .images import ImageStats, prepare_images
 from .lint import lint_document
@@ -58,8 +62,43 @@ def publish(staged: dict[str, Path], output_dir: Path) -> dict[str, Path]:
     return published
 
 
+@contextmanager
+def project_lock(config: Config) -> Iterator[None]:
+    """One build at a time per project: a second one started meanwhile stops with a clear message.
+
+    The lock is an flock on a file in the cache (not in salida/), so the kernel drops it when the process
+    ends, even when it is killed: there is never a stale lock to clean up.
+    """
+    folder = config.cache_dir / "bloqueos"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(str(config.master.resolve()).encode("utf-8")).hexdigest()[:16]
+    with open(folder / f"{name}.lock", "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise ConfigError(
+                f"otra compilación de {display_path(config.master)} está en curso (proceso {holder})",
+                "espere a que termine y vuelva a compilar; las dos a la vez se pisarían las salidas",
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build(config: Config) -> BuildResult:
     """Load, assemble, prepare images, render every format, then publish all outputs at once."""
+    with project_lock(config):
+        return _build(config)
+
+
+def _build(config: Config) -> BuildResult:
     started = time.monotonic()
     problems = Problems(strict=config.strict)
     cache = Cache(config.cache_dir)

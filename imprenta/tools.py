@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import resource
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +53,14 @@ def install_hint(name: str) -> str:
     return f"instale el paquete de Debian: sudo apt-get install {package} (o ejecute de nuevo bash instalar.sh)"
 
 
+def _memory_limit(megabytes: int) -> Callable[[], None]:
+    def apply() -> None:
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
 def run_tool(
     cmd: list[str],
     *,
@@ -60,8 +70,13 @@ def run_tool(
     check: bool = True,
     what: str | None = None,
     env: dict[str, str] | None = None,
+    memory_mb: int | None = None,
 ) -> ToolResult:
-    """Run a program, keep its command, exit code and stderr; raise ToolError on failure or timeout."""
+    """Run a program, keep its command, exit code and stderr; raise ToolError on failure or timeout.
+
+    memory_mb caps the program's address space (converters fed with untrusted images): a file that would
+    make it allocate more fails instead of exhausting the machine.
+    """
     label = what or Path(cmd[0]).name
     log.debug("ejecutando: %s", " ".join(cmd))
     try:
@@ -73,6 +88,7 @@ def run_tool(
             cwd=cwd,
             stdin=None if input_bytes is not None else subprocess.DEVNULL,
             env={**os.environ, **env} if env else None,
+            preexec_fn=_memory_limit(memory_mb) if memory_mb else None,
         )
     except FileNotFoundError as exc:
         raise ToolError(cmd, None, "", f"no se encontró el programa {cmd[0]}", install_hint(Path(cmd[0]).name)) from exc

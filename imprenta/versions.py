@@ -22,7 +22,7 @@ from .identity import IMAGES_FOLDER, identify
 from .images import prepare_images
 from .numbering import number_floats
 from .pandocast import Element, dumps, meta_string, text_inlines
-from .pipeline import publish
+from .pipeline import project_lock, publish
 from .project import load_project
 from .tools import find_program, install_hint, pandoc_path, run_tool
 
@@ -114,13 +114,18 @@ def summary_html(doc: Document, marker: Marker, revision: str, current: str) -> 
         },
         "blocks": without_images(blocks),
     }
-    result = run_tool([pandoc_path(), "--from", "json", "--to", "html5", "--standalone", "--wrap=none"],
+    result = run_tool([pandoc_path(), "--sandbox", "--from", "json", "--to", "html5", "--standalone", "--wrap=none"],
                       input_bytes=dumps(ast), what="pandoc (resumen de cambios)")
     return result.stdout
 
 
 def compare_versions(config: Config, revision: str) -> tuple[list[Path], Marker]:
     """Write salida/<doc>-cambios.docx (every change a tracked change) and salida/<doc>-cambios.html."""
+    with project_lock(config):
+        return _compare(config, revision)
+
+
+def _compare(config: Config, revision: str) -> tuple[list[Path], Marker]:
     problems = Problems(strict=config.strict)
     doc = _load(config, problems)
     problems.stop_if_errors()

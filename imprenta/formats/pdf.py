@@ -85,6 +85,7 @@ def to_html(ast: dict[str, Any], config: Config) -> str:
     result = run_tool(
         [
             pandoc_path(),
+            "--sandbox",  # the writer reads nothing but the template named here
             "--from", "json",
             "--to", "html5",
             "--standalone",

@@ -22,6 +22,10 @@ SVG_NS = "http://www.w3.org/2000/svg"
 SECURE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
+# Address-space cap for LibreOffice converting untrusted metafiles (it needs about 1.5 GB of it).
+CONVERTER_MEMORY_MB = 4096
+
+
 def soffice() -> str | None:
     """LibreOffice's command, under either of its usual names."""
     return find_program("soffice") or find_program("libreoffice")
@@ -96,7 +100,8 @@ def convert_all(sources: list[tuple[Path, ImageInfo]], cache: Cache) -> dict[Pat
             *inputs,
         ]
         try:
-            run_tool(cmd, timeout=120 + 15 * len(inputs), what="LibreOffice (conversión de imágenes)")
+            run_tool(cmd, timeout=120 + 15 * len(inputs), what="LibreOffice (conversión de imágenes)",
+                     memory_mb=CONVERTER_MEMORY_MB)
         except ToolError as exc:
             for source, _ in pending.values():
                 results[source] = ImageError(f"LibreOffice no pudo convertir la imagen: {exc.message}")

@@ -46,7 +46,7 @@ def _kind_from_magic(head: bytes) -> str | None:
     return None
 
 
-def _check_size(width_cm: float, height_cm: float, what: str) -> tuple[float, float]:
+def check_size(width_cm: float, height_cm: float, what: str) -> tuple[float, float]:
     if not (0 < width_cm <= MAX_PHYSICAL_CM and 0 < height_cm <= MAX_PHYSICAL_CM):
         raise ImageError(
             f"el encabezado del {what} declara un tamaño imposible ({width_cm:.1f} × {height_cm:.1f} cm)",
@@ -73,7 +73,7 @@ def _wmf_info(data: bytes) -> ImageInfo:
     _, _, left, top, right, bottom, inch = struct.unpack_from("<IHhhhhH", data, 0)
     if inch == 0:
         raise ImageError("el encabezado del archivo WMF declara 0 unidades por pulgada", "el archivo está dañado; expórtelo de nuevo")
-    width, height = _check_size(abs(right - left) / inch * 2.54, abs(bottom - top) / inch * 2.54, "WMF")
+    width, height = check_size(abs(right - left) / inch * 2.54, abs(bottom - top) / inch * 2.54, "WMF")
     return ImageInfo("wmf", width, height)
 
 
@@ -89,7 +89,7 @@ def _emf_info(data: bytes) -> ImageInfo:
             "el archivo se copió a medias o está dañado; vuelva a copiarlo o exportarlo",
         )
     # The frame is in hundredths of a millimetre.
-    width, height = _check_size((frame[2] - frame[0]) / 1000, (frame[3] - frame[1]) / 1000, "EMF")
+    width, height = check_size((frame[2] - frame[0]) / 1000, (frame[3] - frame[1]) / 1000, "EMF")
     return ImageInfo("emf", width, height)
 
 

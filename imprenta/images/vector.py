@@ -11,7 +11,7 @@ from lxml import etree
 from ..cache import Cache, file_digest
 from ..errors import ImageError, ToolError
 from ..tools import find_program, install_hint, run_tool, tool_version
-from .probe import ImageInfo
+from .probe import ImageInfo, check_size
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ def svg_info(path: Path) -> ImageInfo:
         else:
             box = (root.get("viewBox") or "").replace(",", " ").split()
             sizes.append(float(box[index]) * _UNITS_CM["px"] if len(box) == 4 else None)
+    if sizes[0] is not None and sizes[1] is not None:
+        check_size(sizes[0], sizes[1], "SVG")  # a drawing kilometres wide would be rasterised to gigabytes
     return ImageInfo("svg", sizes[0], sizes[1])
 
 
@@ -53,7 +55,7 @@ def convert(source: Path, cache: Cache) -> tuple[Path, bool]:
         produced = work / "imagen.png"
         try:
             run_tool([program, "--dpi-x", str(DPI), "--dpi-y", str(DPI), "--format", "png",
-                      "--output", str(produced), str(source)], timeout=120, what="rsvg-convert")
+                      "--output", str(produced), str(source)], timeout=120, what="rsvg-convert", memory_mb=2048)
         except ToolError as exc:
             raise ImageError(f"no se pudo dibujar el SVG: {exc.message}", "ábralo en Inkscape para comprobarlo") from exc
         stored = cache.store(NAME, key, ".png", produced)
