@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
 from . import __version__
@@ -223,6 +224,16 @@ def main(argv: list[str] | None = None) -> int:
             cache_dir=args.cache, formats=formats, strict=args.estricto,
             signature=credentials, visible_signature=args.firma_visible,
         )
+        if credentials is None:  # a signature is made anew every time: never skipped
+            from .incremental import unchanged
+
+            started = time.monotonic()
+            previous = unchanged(config)
+            if previous is not None:
+                log.info("sin cambios desde la última compilación (%.2f s): no se reescribió nada", time.monotonic() - started)
+                for path in previous.values():
+                    log.info("  %s", display_path(path))
+                return 0
         result = build(config)
     except ImprentaError as exc:
         log.error("error: %s", exc.message)
@@ -238,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         log.error("interrumpido; no se escribió nada en la salida")
         return 130
-    log.info("listo en %.1f s:", result.seconds)
+    log.info("listo en %.1f s (%s):", result.seconds,
+             " · ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.stages.items()))
     for name, path in result.outputs.items():
         facts = ", ".join(f"{v} {k}" for k, v in result.facts.get(name, {}).items())
         log.info("  %s%s", display_path(path), f" ({facts})" if facts else "")

@@ -155,6 +155,7 @@ class Document:
     images: list[ImageRef]
     api_version: list[int]
     floats: list[Float] = field(default_factory=list)
+    identity: Any = None  # identity.Identity, once computed
 
     @property
     def name(self) -> str:

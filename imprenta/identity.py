@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .document import Document
-from .tools import find_program, run_tool
+from .tools import git_revision
 
 IMAGES_FOLDER = "imagenes"
 
@@ -60,28 +60,12 @@ def _digest(root: Path, files: tuple[Path, ...]) -> str:
     return h.hexdigest()
 
 
-def _git_revision(root: Path, files: tuple[Path, ...]) -> str:
-    """The commit the sources come from, flagged when some of them have uncommitted changes."""
-    git = find_program("git")
-    if git is None:
-        return "sin control de versiones (git no está instalado)"
-    head = run_tool([git, "-C", str(root), "rev-parse", "--short=12", "HEAD"], check=False, timeout=30, what="git")
-    if head.rc != 0:
-        return "sin control de versiones"
-    status = run_tool(
-        [git, "-C", str(root), "status", "--porcelain", "--", *(str(p) for p in files)],
-        check=False,
-        timeout=30,
-        what="git",
-    )
-    revision = head.stdout.decode().strip()
-    return f"{revision} con cambios sin confirmar" if status.stdout.strip() else revision
-
-
 def identify(doc: Document) -> Identity:
-    """Compute the identity of the sources a document was built from."""
-    root, files = source_files(doc)
-    return Identity(root=root, files=files, digest=_digest(root, files), revision=_git_revision(root, files))
+    """The identity of the sources a document was built from (computed once per document: git runs twice)."""
+    if doc.identity is None:
+        root, files = source_files(doc)
+        doc.identity = Identity(root=root, files=files, digest=_digest(root, files), revision=git_revision(root, files))
+    return doc.identity
 
 
 def sources_zip(identity: Identity, stamp: dt.datetime) -> bytes:

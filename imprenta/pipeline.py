@@ -10,7 +10,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +20,11 @@ from .assemble import assemble
 from .cache import Cache
 from .config import Config
 from .errors import ConfigError, Problems, display_path
-from .formats import FORMATS, render_order
+from .document import Document
+from .formats import FORMATS, OutputFormat, render_order
+from .identity import identify
 from .images import ImageStats, prepare_images
+from .incremental import remember
 from .lint import lint_document
 from .numbering import number_floats
 from .project import load_project
@@ -36,6 +40,7 @@ class BuildResult:
     facts: dict[str, dict[str, object]] = field(default_factory=dict)
     images: ImageStats = field(default_factory=ImageStats)
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # wall time of each stage, for the summary
 
 
 def publish(staged: dict[str, Path], output_dir: Path) -> dict[str, Path]:
@@ -98,6 +103,22 @@ def build(config: Config) -> BuildResult:
         return _build(config)
 
 
+class _Rendered(Mapping[str, Path]):
+    """The staged outputs of formats rendering alongside: asking for one waits until it is written."""
+
+    def __init__(self, futures: dict[str, Future[Path]]) -> None:
+        self.futures = futures
+
+    def __getitem__(self, name: str) -> Path:
+        return self.futures[name].result()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.futures)
+
+    def __len__(self) -> int:
+        return len(self.futures)
+
+
 def _build(config: Config) -> BuildResult:
     started = time.monotonic()
     problems = Problems(strict=config.strict)
@@ -105,6 +126,13 @@ def _build(config: Config) -> BuildResult:
     # A format another one needs (the PDF carries the DOCX) is rendered too, but only asked-for ones are published.
     formats = [FORMATS[name] for name in render_order(config.formats)]
     result = BuildResult()
+    clock = time.monotonic()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        result.stages[stage] = now - clock
+        clock = now
 
     log.info("[1/4] leyendo fuentes de %s", config.master.parent)
     project = load_project(config, problems)
@@ -112,28 +140,48 @@ def _build(config: Config) -> BuildResult:
     doc = number_floats(doc)  # after assembly: numbers run across parts, in document order
     lint_document(doc.sources, config.master.parent, problems)  # writing slips: warnings (errors with --estricto)
     log.info("      %d archivos, %d encabezados, %d imágenes", len(doc.sources), len(doc.headings), len(doc.images))
+    lap("lectura")
 
     # Images come before rendering because each format gets the variant it can take.
     log.info("[2/4] preparando imágenes")
     result.images = prepare_images(doc, formats, config, cache, problems)
     log.info("      %d convertidas, %d ya estaban en caché", result.images.converted, result.images.cached)
     problems.stop_if_errors()  # nothing is rendered from a document with errors
+    identity = identify(doc)
+    lap("imágenes")
 
-    # Outputs are rendered into a private folder; salida/ only changes once every format succeeded.
-    with cache.workdir() as stage:
-        staged: dict[str, Path] = {}
+    # Outputs are rendered into a private folder; salida/ only changes once every format succeeded. Formats
+    # render side by side (pandoc for the DOCX works while WeasyPrint lays out the PDF); one that needs
+    # another's file waits for it only when it reads it. Dependencies are submitted first, so none starves.
+    with cache.workdir() as stage, ThreadPoolExecutor(max_workers=2, thread_name_prefix="formato") as pool:
+        futures: dict[str, Future[Path]] = {}
         for number, fmt in enumerate(formats, start=1):
             dest = stage / f"{doc.name}{fmt.suffix}"
             log.info("[3/4] generando %s (%d de %d)", dest.name, number, len(formats))
-            result.facts[fmt.name] = fmt.render(doc, config, dest, problems, staged)
-            staged[fmt.name] = dest
+            inputs = _Rendered({name: futures[name] for name in fmt.needs})
+            futures[fmt.name] = pool.submit(_render, fmt, doc, config, dest, problems, inputs, result)
+        staged = {name: future.result() for name, future in futures.items()}
+        lap("formatos")
         problems.stop_if_errors()
         if config.signature is not None and "pdf" in staged:
             from .signing import sign_pdf
 
             log.info("      firmando %s con el certificado de %s", staged["pdf"].name, config.signature.subject)
             sign_pdf(staged["pdf"], config.signature, doc.meta.entidad, config.visible_signature)
+            lap("firma")
         log.info("[4/4] publicando en %s", config.output_dir)
         result.outputs = publish({n: p for n, p in staged.items() if n in config.formats}, config.output_dir)
+    templates = [p for p in config.templates_dir.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    remember(config, [*identity.files, *templates, config.master.parent / "metadatos.toml"], identity.root,
+             identity.revision, result.outputs)
+    lap("publicación")
     result.seconds = time.monotonic() - started
     return result
+
+
+def _render(fmt: OutputFormat, doc: Document, config: Config, dest: Path, problems: Problems,
+            inputs: Mapping[str, Path], result: BuildResult) -> Path:
+    started = time.monotonic()
+    result.facts[fmt.name] = fmt.render(doc, config, dest, problems, inputs)
+    result.stages[dest.name] = time.monotonic() - started
+    return dest

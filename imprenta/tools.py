@@ -119,3 +119,21 @@ def tool_version(program: str) -> str:
     except Exception:  # noqa: BLE001 - a version probe must never break a build
         return f"{program} desconocido"
     return result.stdout.decode("utf-8", "replace").strip().splitlines()[0] if result.stdout else program
+
+
+def git_revision(root: Path, files: tuple[Path, ...]) -> str:
+    """The commit the sources come from, flagged when some of them have uncommitted changes."""
+    git = find_program("git")
+    if git is None:
+        return "sin control de versiones (git no está instalado)"
+    head = run_tool([git, "-C", str(root), "rev-parse", "--short=12", "HEAD"], check=False, timeout=30, what="git")
+    if head.rc != 0:
+        return "sin control de versiones"
+    status = run_tool(
+        [git, "-C", str(root), "status", "--porcelain", "--", *(str(p) for p in files)],
+        check=False,
+        timeout=30,
+        what="git",
+    )
+    revision = head.stdout.decode().strip()
+    return f"{revision} con cambios sin confirmar" if status.stdout.strip() else revision

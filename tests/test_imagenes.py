@@ -141,6 +141,9 @@ def test_second_build_converts_nothing(mini: Project, capsys: pytest.CaptureFixt
     first = mini.run(capsys)
     assert first.code == 0, first.log
     assert "2 convertidas, 0 ya estaban en caché" in first.log
+    # A change of text (not of images) rebuilds, and the conversions come from the cache.
+    with (mini.root / "fuente/partes/segunda.md").open("a", encoding="utf-8") as fh:
+        fh.write("\nUn párrafo nuevo.\n")
     second = mini.run(capsys)
     assert second.code == 0
     assert "0 convertidas, 2 ya estaban en caché" in second.log
