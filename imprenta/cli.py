@@ -57,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
             "  python build.py odt                  la edición OpenDocument (plan.odt)\n"
             "  IMPRENTA_CLAVE=... python build.py pdf --firmar entidad.p12 --firma-visible\n"
             "                                       el PDF firmado (PAdES), con el recuadro de firma en el colofón\n"
+            "  python build.py --vigilar            vuelve a compilar cada vez que se guarda un cambio\n"
             "  python build.py revisar              revisa las fuentes sin compilar\n"
             "  python build.py cambios --desde v1.0 lo que cambió desde la etiqueta v1.0\n"
             "  python build.py observaciones devueltos/*.docx\n"
@@ -93,6 +94,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--firma-visible", action="store_true", help="con --firmar: dibuja el recuadro de la firma en el colofón")
     p.add_argument("--confianza", type=Path, action="append", default=[], metavar="CA.pem",
                    help="con verificar: certificado de una autoridad de confianza (se puede repetir)")
+    p.add_argument("--vigilar", action="store_true",
+                   help="compila y vuelve a compilar cada vez que cambia algo en fuente/, imagenes/ o plantillas/")
     p.add_argument("--estricto", action="store_true", help="los avisos también detienen la compilación")
     p.add_argument("--depurar", action="store_true", help="muestra detalles y, ante un fallo, la traza completa")
     p.add_argument("--silencioso", action="store_true", help="muestra solo avisos y errores")
@@ -115,6 +118,24 @@ def _setup_logging(debug: bool, quiet: bool) -> None:
     for noisy in ("fontTools", "weasyprint", "PIL", "pyhanko"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
     root.setLevel(logging.DEBUG if debug else logging.INFO)
+
+
+def _watch(config: Config) -> int:
+    import threading
+
+    from .pipeline import build
+    from .watch import watch
+
+    def once() -> None:
+        result = build(config)
+        log.info("listo en %.1f s: %s", result.seconds, ", ".join(display_path(p) for p in result.outputs.values()))
+
+    stop = threading.Event()
+    try:
+        watch(config, once, stop)
+    except KeyboardInterrupt:
+        log.info("fin de la vigilancia")
+    return 0
 
 
 def _verify(files: list[Path], trust: list[Path]) -> int:
@@ -224,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             cache_dir=args.cache, formats=formats, strict=args.estricto,
             signature=credentials, visible_signature=args.firma_visible,
         )
+        if args.vigilar:
+            return _watch(config)
         if credentials is None:  # a signature is made anew every time: never skipped
             from .incremental import unchanged
 

@@ -17,6 +17,7 @@ from ..errors import Location, Problems, ToolError
 from ..identity import Identity, identify, sources_zip
 from ..pandocast import Element, dumps, meta_string
 from ..tools import pandoc_path, run_tool
+from ..progress import layout_pages
 from .notes import Note, inline_notes, misplaced_notes
 
 log = logging.getLogger(__name__)
@@ -156,9 +157,10 @@ class PdfFormat:
         with _weasyprint_warnings() as caught:
             for attempt in range(1, MAX_NOTE_PASSES + 1):
                 ast, notes = pdf_ast(doc, identity, docx.name, keep)
-                rendered = weasyprint.HTML(
-                    string=to_html(ast, config), base_url=base, url_fetcher=fetcher
-                ).render(pdf_tags=True)
+                with layout_pages(f"maquetando {dest.name}" + (f" (pasada {attempt})" if attempt > 1 else "")):
+                    rendered = weasyprint.HTML(
+                        string=to_html(ast, config), base_url=base, url_fetcher=fetcher
+                    ).render(pdf_tags=True)
                 misplaced = misplaced_notes(rendered, len(notes))
                 untried = set(misplaced) - keep
                 if not untried:  # every note is home, or keeping more paragraphs whole would change nothing

@@ -10,6 +10,7 @@ from lxml import etree
 
 from ..cache import Cache, file_digest
 from ..errors import ImageError, ToolError
+from ..progress import ticking
 from ..tools import find_program, install_hint, run_tool, tool_version
 from .probe import ImageInfo
 
@@ -100,8 +101,9 @@ def convert_all(sources: list[tuple[Path, ImageInfo]], cache: Cache) -> dict[Pat
             *inputs,
         ]
         try:
-            run_tool(cmd, timeout=120 + 15 * len(inputs), what="LibreOffice (conversión de imágenes)",
-                     memory_mb=CONVERTER_MEMORY_MB)
+            with ticking(f"convirtiendo {len(inputs)} {'imagen' if len(inputs) == 1 else 'imágenes'} con LibreOffice"):
+                run_tool(cmd, timeout=120 + 15 * len(inputs), what="LibreOffice (conversión de imágenes)",
+                         memory_mb=CONVERTER_MEMORY_MB)
         except ToolError as exc:
             for source, _ in pending.values():
                 results[source] = ImageError(f"LibreOffice no pudo convertir la imagen: {exc.message}")
