@@ -12,7 +12,7 @@ from urllib.parse import unquote
 from .document import IMAGE_PLACEHOLDER, Document, Heading, ImageRef, SourceFile
 from .errors import Location, Problems, display_path
 from .pandocast import Blocks, Element, parse_markdown, stringify, walk
-from .project import Project, read_source, suggest_file
+from .project import Project, exists, read_source, suggest_file
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # Raw HTML passes through to the PDF only as inline formatting: anything that loads, runs or styles is refused.
@@ -276,7 +276,7 @@ class _Assembler:
     def _report_outside_link(self, url: str, target_path: Path, at: Location) -> None:
         if target_path in self.failed:
             return
-        if not target_path.exists():
+        if not exists(target_path, "any"):
             close = suggest_file(target_path)
             self.problems.error(
                 at,
@@ -346,7 +346,7 @@ class _Assembler:
                 "un documento oficial no lee archivos de fuera del proyecto",
             )
             return
-        if not path.is_file():
+        if not exists(path):
             close = suggest_file(path)
             self.problems.error(
                 at,

@@ -167,7 +167,7 @@ def check_references(source: SourceFile, problems: Problems, read: dict[Path, So
     """Links, anchors and images of a file on its own (for documents without a master, as in the corpus)."""
     from urllib.parse import unquote
 
-    from .project import read_source
+    from .project import exists, read_source
 
     fence: str | None = None
     for number, line in enumerate(source.lines, start=1):
@@ -183,7 +183,7 @@ def check_references(source: SourceFile, problems: Problems, read: dict[Path, So
             alt, target = image.group(1).strip(), image.group(2)
             if _URL_SCHEME.match(target):
                 problems.error(at, f"imagen externa: {target}", "imagen.remota", "guarde la imagen junto al documento")
-            elif not (source.path.parent / unquote(target.split("#")[0])).is_file():
+            elif not exists(source.path.parent / unquote(target.split("#")[0])):
                 problems.error(at, f"imagen no encontrada: {target}", "imagen.falta", f"la ruta se lee relativa a {source.path.parent.name}/")
             if not alt:
                 problems.warning(at, f"la imagen {target} no tiene texto alternativo", "imagen.sin-alt",
@@ -194,7 +194,7 @@ def check_references(source: SourceFile, problems: Problems, read: dict[Path, So
                 continue
             path_part, _, fragment = target.partition("#")
             path = (source.path.parent / unquote(path_part)).resolve() if path_part else source.path
-            if path_part and not path.exists():
+            if path_part and not exists(path, "any"):
                 problems.error(at, f"enlace roto: {target}", "enlace.roto", f"no existe {path_part} junto a {source.path.name}")
                 continue
             if fragment and path.suffix == ".md":

@@ -29,10 +29,21 @@ class Project:
     meta: Metadata
 
 
+def exists(path: Path, kind: str = "file") -> bool:
+    """Whether a file (or any entry) exists; a name too long or otherwise impossible simply does not."""
+    try:
+        return path.is_file() if kind == "file" else path.exists()
+    except OSError:
+        return False
+
+
 def suggest_file(missing: Path) -> str | None:
     """The name of an existing file close to a missing one, for '¿quiso decir...?' hints."""
     folder = missing.parent
-    if not folder.is_dir():
+    try:
+        if not folder.is_dir():
+            return None
+    except OSError:
         return None
     names = [p.name for p in folder.iterdir() if p.is_file()]
     close = difflib.get_close_matches(missing.name, names, n=1, cutoff=0.6)

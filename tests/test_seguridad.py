@@ -199,3 +199,12 @@ def test_linter_on_loose_files_checks_links_anchors_and_images(tmp_path: Path, c
     assert f"{tmp_path}/a.md:5: error: imagen no encontrada: falta.png [imagen.falta]" in log
     assert f"{tmp_path}/a.md:5: aviso: la imagen falta.png no tiene texto alternativo [imagen.sin-alt]" in log
     assert "b.md#dos" not in log and "example.org" not in log and "b_(x).md" not in log
+
+
+def test_impossible_file_names_are_missing_files_not_crashes(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    long_name = "x" * 300
+    _edit(mini.root / "fuente/partes/primera.md", "../../imagenes/punto.png", f"../../imagenes/{long_name}.png")
+    _edit(mini.root / "fuente/partes/segunda.md", "# Segunda parte", f"# Segunda parte\n\n[enlace](otra/{long_name}.md)")
+    log = _fails(mini, capsys)
+    assert f"fuente/partes/primera.md:7: error: imagen no encontrada: ../../imagenes/{long_name}.png [imagen.falta]" in log
+    assert "enlace roto" in log
