@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 SENTENCES = [s.strip() + "." for s in (REPO / "fuente/plan.md").read_text(encoding="utf-8").replace("\n", " ").split(".")
              if len(s.split()) > 6 and not any(c in s for c in "#*[]()!|")]
-SECTIONS_PER_PAGE = 0.8  # measured: one generated section fills about 1.25 A4 pages
+SECTIONS_PER_PAGE = 0.47  # measured: one generated section fills about 2 A4 pages
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,7 +164,7 @@ class Document:
 
     def ast_for(self, output: str) -> dict[str, Any]:
         """A copy of the AST with each image pointing at the variant made for this output."""
-        blocks = copy.deepcopy(self.blocks)
+        blocks = json.loads(json.dumps(self.blocks))  # a deep copy, several times faster than copy.deepcopy
 
         def visit(el: Element) -> None:
             if el["t"] == "Image":

@@ -166,8 +166,12 @@ class PdfFormat:
                 if not untried:  # every note is home, or keeping more paragraphs whole would change nothing
                     break
                 log.info("      %d notas lejos de su llamada; se repite la maquetación (%d)", len(misplaced), attempt)
-                # The first misplaced note usually drags the page's later notes along: fix it first.
-                keep |= {min(untried)}
+                # On each page, the first misplaced note usually drags the page's later ones along: fix the first
+                # of every page at once (pages are independent), so a long document needs few passes, not one per page.
+                firsts: dict[int | None, int] = {}
+                for number in sorted(untried):
+                    firsts.setdefault(misplaced[number][0], number)
+                keep |= set(firsts.values())
             self._report_notes(misplaced, notes, problems)
             rendered.write_pdf(
                 dest,
