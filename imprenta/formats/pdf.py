@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 from collections.abc import Iterator, Mapping
@@ -23,6 +24,7 @@ from .notes import Note, inline_notes, misplaced_notes
 log = logging.getLogger(__name__)
 
 SOURCES_ATTACHMENT = "fuentes.zip"
+FORMATS_DOCX_SUFFIX = ".docx"  # the attached DOCX keeps the name it has in salida/
 VARIANT = "pdf/a-3b"
 MIME_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".svg": "image/svg+xml"}
 # Layout passes to bring every footnote back to its call's page; each pass keeps more paragraphs whole.
@@ -150,13 +152,16 @@ class PdfFormat:
         import weasyprint
 
         identity = identify(doc)
-        docx = inputs["docx"]
+        # The DOCX renders alongside; its name is known now, its file is only waited for when attached.
+        docx_name = f"{doc.name}{FORMATS_DOCX_SUFFIX}"
         base = config.templates_dir.as_uri() + "/"
         keep: frozenset[int] = frozenset()
         fetcher = _fetcher(doc, config)
         with _weasyprint_warnings() as caught:
             for attempt in range(1, MAX_NOTE_PASSES + 1):
-                ast, notes = pdf_ast(doc, identity, docx.name, keep)
+                ast, notes = pdf_ast(doc, identity, docx_name, keep)
+                rendered = None  # let the previous pass's layout go before the next one is built
+                gc.collect()
                 with layout_pages(f"maquetando {dest.name}" + (f" (pasada {attempt})" if attempt > 1 else "")):
                     rendered = weasyprint.HTML(
                         string=to_html(ast, config), base_url=base, url_fetcher=fetcher
@@ -177,7 +182,7 @@ class PdfFormat:
                 dest,
                 pdf_variant=VARIANT,
                 pdf_tags=True,
-                attachments=self._attachments(doc, identity, docx),
+                attachments=self._attachments(doc, identity, inputs["docx"]),
                 finisher=_unique_associated_files,
             )
         self._report(caught.records, config, problems)
