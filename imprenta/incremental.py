@@ -13,6 +13,7 @@ from importlib import metadata as package_metadata
 from pathlib import Path
 
 from . import __version__
+from .cache import file_digest
 from .config import Config
 from .tools import git_revision
 
@@ -21,21 +22,13 @@ RECORD_VERSION = 1
 PACKAGES = ("weasyprint", "pypandoc-binary", "python-docx", "pikepdf", "pillow", "lxml")
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _stamp(path: Path) -> list:
     """[size, mtime_ns, sha256] of a file, or None when it does not exist (its absence is an input too)."""
     try:
         st = path.stat()
     except OSError:
         return [None, None, None]
-    return [st.st_size, st.st_mtime_ns, _digest(path)]
+    return [st.st_size, st.st_mtime_ns, file_digest(path)]
 
 
 def _versions() -> dict[str, str]:
@@ -64,7 +57,7 @@ def _same(path: str, stamp: list) -> bool:
         return size is None
     if size is None or st.st_size != size:
         return False
-    return st.st_mtime_ns == mtime or _digest(Path(path)) == digest
+    return st.st_mtime_ns == mtime or file_digest(Path(path)) == digest
 
 
 def unchanged(config: Config) -> dict[str, Path] | None:
