@@ -105,7 +105,8 @@ class Metadata:
 
 
 def _line_of_key(text: str, key: str) -> int:
-    match = re.search(rf"^\s*(?:{re.escape(key)}\s*=|\[\[?{re.escape(key)}\]\]?)", text, re.MULTILINE)
+    # [ \t]*, not \s*: a leading \s would match the blank lines before the key and report the wrong line.
+    match = re.search(rf"^[ \t]*(?:{re.escape(key)}[ \t]*=|\[\[?{re.escape(key)}\]\]?)", text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 

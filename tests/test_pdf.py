@@ -217,3 +217,21 @@ def test_same_sources_give_the_same_pdf_bytes(tmp_path: Path, shared_cache: Path
     second = build_project(tmp_path / "dos", PROJECTS / "mini", "fuente/indice.md", tmp_path / "otra-cache")
     assert (first.salida / "indice.pdf").read_bytes() == (second.salida / "indice.pdf").read_bytes()
     assert (first.salida / "indice.docx").read_bytes() == (second.salida / "indice.docx").read_bytes()
+
+
+def test_version_history_prints_in_the_colophon(built_plan: Project) -> None:
+    colophon = " ".join(page_texts(built_plan.salida / "plan.pdf")[1].split())
+    assert "Historial de versiones" in colophon
+    assert "Versión Fecha Resumen" in colophon
+    assert "0.1 24 de noviembre de 2026 Primera versión, para la consulta de las entidades públicas" in colophon
+
+
+def test_broken_version_history_is_reported_with_its_line(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    toml = mini.master.parent / "metadatos.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[[historial]]\nversion = "1.0"\nresumen = "sin fecha"\n',
+                    encoding="utf-8")
+    run = mini.run(capsys, expect_warnings=True)
+    assert run.code == 1
+    line = toml.read_text(encoding="utf-8").splitlines().index("[[historial]]") + 1
+    assert f"fuente/metadatos.toml:{line}: error: entrada del historial no válida" in run.log
+    assert "cada [[historial]] lleva version (texto), fecha (AAAA-MM-DD) y resumen (texto)" in run.log
