@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,6 +59,21 @@ class Cache:
         shutil.copyfile(produced, tmp_name)
         os.replace(tmp_name, final)
         return final
+
+    def sweep(self, older_than: float = 24 * 3600) -> int:
+        """Remove scratch folders and half-stored files left by builds that were killed (a day old or more)."""
+        limit = time.time() - older_than
+        removed = 0
+        leftovers = list((self.root / "tmp").glob("*")) + list(self.root.glob("*/.tmp-*"))
+        for path in leftovers:
+            try:
+                if path.lstat().st_mtime >= limit:
+                    continue
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+                removed += 1
+            except OSError:
+                continue
+        return removed
 
     @contextmanager
     def workdir(self) -> Iterator[Path]:

@@ -123,6 +123,7 @@ def _build(config: Config) -> BuildResult:
     started = time.monotonic()
     problems = Problems(strict=config.strict)
     cache = Cache(config.cache_dir)
+    cache.sweep()  # scratch left by a build that was killed long ago (a running one's is recent, so kept)
     # A format another one needs (the PDF carries the DOCX) is rendered too, but only asked-for ones are published.
     formats = [FORMATS[name] for name in render_order(config.formats)]
     result = BuildResult()

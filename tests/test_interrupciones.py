@@ -72,3 +72,22 @@ def test_a_second_build_at_the_same_time_is_told_to_wait(plan_copy: Project, cap
     assert "sugerencia: espere a que termine" in run.log
     assert first.wait(timeout=600) == 0
     assert plan_copy.run(capsys, "docx").code == 0  # once it is done, the lock is free again
+
+
+def test_old_scratch_of_killed_builds_is_swept(tmp_path: Path) -> None:
+    from imprenta.cache import Cache
+
+    cache = Cache(tmp_path / "cache")
+    old_dir = tmp_path / "cache/tmp/abandonada"
+    old_dir.mkdir(parents=True)
+    (old_dir / "plan.pdf").write_bytes(b"medio")
+    old_file = tmp_path / "cache/svg-png/.tmp-abc.png"
+    old_file.parent.mkdir(parents=True)
+    old_file.write_bytes(b"medio")
+    recent = tmp_path / "cache/tmp/en-curso"
+    recent.mkdir()
+    day_ago = time.time() - 2 * 24 * 3600
+    for path in (old_dir, old_file):
+        os.utime(path, (day_ago, day_ago))
+    assert cache.sweep() == 2
+    assert not old_dir.exists() and not old_file.exists() and recent.exists()
