@@ -96,6 +96,10 @@ def _replace_images(items: list[Any]) -> list[Any]:
 def mark_whole(block: Element, kind: str, marker: Marker) -> Element:
     """A block inserted or deleted as a whole: every run of its text inside one change."""
     block = without_images(block) if kind == DELETION else copy.deepcopy(block)
+    if block["t"] == "CodeBlock":  # no inlines to mark: the code becomes one marked code span
+        block = {"t": "Para", "c": [{"t": "Code", "c": block["c"]}]}
+    elif block["t"] == "HorizontalRule":
+        block = {"t": "Para", "c": [{"t": "Str", "c": "———"}]}
 
     def visit(el: Element) -> None:
         if el["t"] in ("Para", "Plain") and el["c"]:
@@ -107,8 +111,12 @@ def mark_whole(block: Element, kind: str, marker: Marker) -> Element:
     return block
 
 
+# Blocks diffed inside; any other kind that changed (code, rules, raw blocks) is deleted and inserted whole.
+DIFFED_INSIDE = frozenset({"Para", "Plain", "Header", "Table", "BulletList", "OrderedList", "Div", "BlockQuote", "Figure"})
+
+
 def _similar(a: Element, b: Element) -> bool:
-    if a["t"] != b["t"] or (a["t"] == "Header" and a["c"][0] != b["c"][0]):
+    if a["t"] != b["t"] or a["t"] not in DIFFED_INSIDE or (a["t"] == "Header" and a["c"][0] != b["c"][0]):
         return False
     if a["t"] == "Table":
         return _table_shape(a) == _table_shape(b)
@@ -158,13 +166,9 @@ def diff_pair(old: Element, new: Element, marker: Marker) -> Element:
         result["c"] = diff_blocks(old["c"], new["c"], marker)
     elif kind == "Figure":
         result["c"][1][1] = diff_blocks(old["c"][1][1], new["c"][1][1], marker)
-    else:
-        return mark_pair_whole(old, new, marker)[1]
+    else:  # never reached: diff_sequence pairs only kinds in DIFFED_INSIDE
+        raise ValueError(f"no se comparan por dentro los bloques {kind}")
     return result
-
-
-def mark_pair_whole(old: Element, new: Element, marker: Marker) -> list[Element]:
-    return [mark_whole(old, DELETION, marker), mark_whole(new, INSERTION, marker)]
 
 
 def _mark_item(item: Blocks, kind: str, marker: Marker) -> Blocks:
@@ -184,7 +188,7 @@ def diff_sequence(old: Sequence[Any], new: Sequence[Any], marker: Marker,
         olds, news = list(old[i1:i2]), list(new[j1:j2])
         while olds and news:
             # One-for-one replacements of the same kind are diffed inside; otherwise only similar ones are.
-            same_kind = len(olds) == len(news) and _kind(olds[0]) == _kind(news[0])
+            same_kind = len(olds) == len(news) and _kind(olds[0]) is not None and _kind(olds[0]) == _kind(news[0])
             if same_kind or similar(olds[0], news[0]):
                 out.append(pair(olds.pop(0), news.pop(0)))
             elif len(olds) >= len(news):
@@ -198,6 +202,8 @@ def diff_sequence(old: Sequence[Any], new: Sequence[Any], marker: Marker,
 
 def _kind(value: Any) -> Any:
     if isinstance(value, dict):
+        if value.get("t") not in DIFFED_INSIDE:
+            return None  # never paired: changed whole
         return (value.get("t"), value["c"][0]) if value.get("t") == "Header" else value.get("t")
     return "item"
 
