@@ -71,26 +71,19 @@ def diff_inlines(old: list[Element], new: list[Element], marker: Marker) -> list
 
 
 def without_images(value: Any) -> Any:
-    """Deleted text keeps no image: the old version's images are not in the new document (their alt text stays)."""
-    value = copy.deepcopy(value)
-
-    def visit(el: Element) -> None:
-        for key, child in list(el.items()) if isinstance(el, dict) else []:
-            if isinstance(child, list):
-                el[key] = _replace_images(child)
-
-    walk(value, visit)
-    return _replace_images(value) if isinstance(value, list) else value
-
-
-def _replace_images(items: list[Any]) -> list[Any]:
-    out = []
-    for item in items:
-        if isinstance(item, dict) and item.get("t") == "Image":
-            out.extend(item["c"][1] or [{"t": "Str", "c": "[imagen]"}])
-        else:
-            out.append(item)
-    return out
+    """A copy with every image replaced by its alternative text, at any depth (in headings, links, cells):
+    deleted text keeps no image, since the old version's images are not in the new document."""
+    if isinstance(value, list):
+        out: list[Any] = []
+        for item in value:
+            if isinstance(item, dict) and item.get("t") == "Image":
+                out.extend(without_images(item["c"][1]) or [{"t": "Str", "c": "[imagen]"}])
+            else:
+                out.append(without_images(item))
+        return out
+    if isinstance(value, dict):
+        return {key: without_images(child) for key, child in value.items()}
+    return value
 
 
 def mark_whole(block: Element, kind: str, marker: Marker) -> Element:

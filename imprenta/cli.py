@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -120,6 +121,43 @@ def _setup_logging(debug: bool, quiet: bool) -> None:
     root.setLevel(logging.DEBUG if debug else logging.INFO)
 
 
+def _build_config(args: argparse.Namespace, config: Config) -> Config:
+    """The formats asked for (and --revision) and the checked certificate of --firmar, before anything is built."""
+    formats = FORMAT_NAMES if args.orden == "todo" else (args.orden,)
+    if args.revision:
+        if args.orden not in ("todo", "docx"):
+            raise ConfigError(f"--revision no se aplica a la orden {args.orden}", "use: python build.py docx --revision")
+        formats = (*formats, "revision")
+    if args.firma_visible and not args.firmar:
+        raise ConfigError("--firma-visible necesita --firmar", "use: python build.py pdf --firmar CERT.p12 --firma-visible")
+    credentials = None
+    if args.firmar:
+        if "pdf" not in formats:
+            raise ConfigError(f"--firmar no se aplica a la orden {args.orden}", "use: python build.py pdf --firmar CERT.p12")
+        from .signing import STAMP_FONT, check_certificate, read_password
+
+        if args.firma_visible and not STAMP_FONT.is_file():
+            raise ConfigError(f"falta la fuente del recuadro de firma: {STAMP_FONT}",
+                              "instale el paquete de Debian fonts-urw-base35 (bash instalar.sh lo hace)")
+        # Checked before building: a wrong password or an expired certificate changes nothing in salida/.
+        credentials = check_certificate(args.firmar, read_password(args.firmar))
+    return dataclasses.replace(config, formats=formats, signature=credentials, visible_signature=args.firma_visible)
+
+
+def _unchanged(config: Config) -> bool:
+    """Whether the last build's outputs still hold (said and listed); checked without importing the pipeline."""
+    from .incremental import unchanged
+
+    started = time.monotonic()
+    previous = unchanged(config)
+    if previous is None:
+        return False
+    log.info("sin cambios desde la última compilación (%.2f s): no se reescribió nada", time.monotonic() - started)
+    for path in previous.values():
+        log.info("  %s", display_path(path))
+    return True
+
+
 def _watch(config: Config) -> int:
     import threading
 
@@ -218,45 +256,14 @@ def main(argv: list[str] | None = None) -> int:
             return _lint(config, args.archivos)
         if args.archivos:
             raise ConfigError(f"argumento de más: {args.archivos[0]}",
-                              "solo verificar y observaciones reciben archivos; la fuente se indica con --fuente")
-        from .pipeline import build
-
-        formats = FORMAT_NAMES if args.orden == "todo" else (args.orden,)
-        if args.revision:
-            if args.orden not in ("todo", "docx"):
-                raise ConfigError(f"--revision no se aplica a la orden {args.orden}", "use: python build.py docx --revision")
-            formats = (*formats, "revision")
-        credentials = None
-        if args.firma_visible and not args.firmar:
-            raise ConfigError("--firma-visible necesita --firmar", "use: python build.py pdf --firmar CERT.p12 --firma-visible")
-        if args.firmar:
-            if "pdf" not in formats:
-                raise ConfigError(f"--firmar no se aplica a la orden {args.orden}", "use: python build.py pdf --firmar CERT.p12")
-            from .signing import STAMP_FONT, check_certificate, read_password
-
-            if args.firma_visible and not STAMP_FONT.is_file():
-                raise ConfigError(f"falta la fuente del recuadro de firma: {STAMP_FONT}",
-                                  "instale el paquete de Debian fonts-urw-base35 (bash instalar.sh lo hace)")
-
-            # Checked before building: a wrong password or an expired certificate changes nothing in salida/.
-            credentials = check_certificate(args.firmar, read_password(args.firmar))
-        config = Config(
-            master=args.fuente, output_dir=args.salida, templates_dir=args.plantillas,
-            cache_dir=args.cache, formats=formats, strict=args.estricto,
-            signature=credentials, visible_signature=args.firma_visible,
-        )
+                              "solo verificar, observaciones y revisar reciben archivos; la fuente se indica con --fuente")
+        config = _build_config(args, config)
         if args.vigilar:
             return _watch(config)
-        if credentials is None:  # a signature is made anew every time: never skipped
-            from .incremental import unchanged
+        if config.signature is None and _unchanged(config):  # a signature is made anew every time: never skipped
+            return 0
+        from .pipeline import build
 
-            started = time.monotonic()
-            previous = unchanged(config)
-            if previous is not None:
-                log.info("sin cambios desde la última compilación (%.2f s): no se reescribió nada", time.monotonic() - started)
-                for path in previous.values():
-                    log.info("  %s", display_path(path))
-                return 0
         result = build(config)
     except ImprentaError as exc:
         log.error("error: %s", exc.message)

@@ -68,9 +68,14 @@ def identify(doc: Document) -> Identity:
     return doc.identity
 
 
+def zip_date_time(stamp: dt.datetime) -> tuple[int, int, int, int, int, int]:
+    """A zip entry's date from the metadata stamp (zip cannot date anything before 1980)."""
+    return (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+
+
 def sources_zip(identity: Identity, stamp: dt.datetime) -> bytes:
     """A zip of the sources with fixed dates and permissions, so the same sources give the same bytes."""
-    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+    date_time = zip_date_time(stamp)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in identity.files:

@@ -103,6 +103,13 @@ def build(config: Config) -> BuildResult:
         return _build(config)
 
 
+def read_document(config: Config, problems: Problems) -> Document:
+    """The sources as one numbered Document: what every command that reads a document starts from."""
+    project = load_project(config, problems)
+    doc = assemble(project, problems)  # every part parsed once; anchors and links resolved across parts
+    return number_floats(doc)  # after assembly: numbers run across parts, in document order
+
+
 class _Rendered(Mapping[str, Path]):
     """The staged outputs of formats rendering alongside: asking for one waits until it is written."""
 
@@ -136,9 +143,7 @@ def _build(config: Config) -> BuildResult:
         clock = now
 
     log.info("[1/4] leyendo fuentes de %s", config.master.parent)
-    project = load_project(config, problems)
-    doc = assemble(project, problems)  # every part parsed once; anchors and links resolved across parts
-    doc = number_floats(doc)  # after assembly: numbers run across parts, in document order
+    doc = read_document(config, problems)
     lint_document(doc.sources, config.master.parent, problems)  # writing slips: warnings (errors with --estricto)
     log.info("      %d archivos, %d encabezados, %d imágenes", len(doc.sources), len(doc.headings), len(doc.images))
     lap("lectura")

@@ -127,17 +127,20 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
 
-def locate(source: SourceFile, heading_line: int, text: str) -> tuple[int, str]:
-    """The line of source where a paragraph's words start (searched from its heading), and how it was found."""
+def plain_lines(source: SourceFile) -> list[str]:
+    """Each line of a source as its lower-case words, what locate() searches."""
+    return [" ".join(_words(line)) for line in source.lines]
+
+
+def locate(plain: list[str], heading_line: int, text: str) -> tuple[int, str]:
+    """The line where a paragraph's words start (searched from its heading's line), and how it was found."""
     words = _words(text)
-    lines = source.lines
-    plain = [" ".join(_words(line)) for line in lines]
     for size in (6, 4, 3, 2):
         for start in range(0, max(1, len(words) - size + 1), max(1, size)):
             key = " ".join(words[start:start + size])
             if not key:
                 continue
-            for number in range(max(heading_line, 1), len(lines) + 1):
+            for number in range(max(heading_line, 1), len(plain) + 1):
                 if key in plain[number - 1]:
                     return number, "texto"
             if start > 12:
@@ -154,6 +157,7 @@ class _Walker:
         self.by_bookmark = {bookmark_name(h.anchor): i for i, h in enumerate(doc.headings)}
         self.current: int | None = None  # index of the heading we are under
         self.pending_bookmarks: list[str] = []
+        self.plain: dict[Path, list[str]] = {}
 
     def heading_of(self, paragraph: etree._Element, text: str) -> int | None:
         """Which of the document's headings this heading paragraph is: by its bookmark, else by its text."""
@@ -184,7 +188,9 @@ class _Walker:
         source = self.sources.get(heading.location.path)
         if is_heading or source is None:
             return heading.location, "marcador"
-        line, how = locate(source, heading.location.line, paragraph_text)
+        if source.path not in self.plain:  # each source's words are computed once, when first needed
+            self.plain[source.path] = plain_lines(source)
+        line, how = locate(self.plain[source.path], heading.location.line, paragraph_text)
         return Location(heading.location.path, line), how
 
 
@@ -200,7 +206,7 @@ def collect(path: Path, doc: Document, entity: str) -> list[Observation]:
     open_ranges: dict[str, list[str]] = {}
     placed: dict[str, Observation] = {}
     order = 0
-    paragraph_text, is_heading, where = "", False, (None, "")
+    paragraph_text, is_heading = "", False
     last_change: tuple[str, str, str] | None = None
     for element in body.iter():
         tag = element.tag
@@ -213,7 +219,6 @@ def collect(path: Path, doc: Document, entity: str) -> list[Observation]:
                 index = walker.heading_of(element, _text(element))
                 walker.current = index if index is not None else walker.current
             walker.pending_bookmarks = []
-            where = walker.where(paragraph_text, is_heading)
             last_change = None
         elif tag == f"{W}bookmarkStart" and element.getparent() is body:
             walker.pending_bookmarks.append(element.get(f"{W}name", ""))
@@ -225,7 +230,9 @@ def collect(path: Path, doc: Document, entity: str) -> list[Observation]:
                 order += 1
                 observation = comments[ident]
                 observation.anchored = " ".join("".join(open_ranges.pop(ident, [])).split())
-                observation.section, (observation.source, observation.traced_by) = walker.section(), where
+                # Located only when an observation is there: most paragraphs have none.
+                observation.section = walker.section()
+                observation.source, observation.traced_by = walker.where(paragraph_text, is_heading)
                 observation.order, observation.entity, observation.file = order, entity, path.name
                 placed[ident] = observation
         elif tag in (f"{W}t", f"{W}delText"):
@@ -245,6 +252,7 @@ def collect(path: Path, doc: Document, entity: str) -> list[Observation]:
                 found[-1].text += text  # Word splits one change into runs: keep it one observation
                 continue
             order += 1
+            where = walker.where(paragraph_text, is_heading)
             found.append(Observation(
                 entity=entity, file=path.name, kind=kind, author=key[1], date=key[2], text=text,
                 anchored=" ".join(paragraph_text.split()), section=walker.section(), source=where[0],

@@ -11,10 +11,9 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from .assemble import assemble
 from .config import Config
 from .errors import Location, Problems, display_path
-from .project import load_project
+from .pipeline import read_document
 from .review import Observation, ReturnedFileError, collect, entity_from_name
 
 log = logging.getLogger(__name__)
@@ -107,8 +106,7 @@ def _write(path: Path, data: bytes) -> None:
 def collect_observations(config: Config, files: Sequence[Path]) -> tuple[list[Path], int]:
     """Read every returned file (a bad one is reported and skipped), then write the CSV and the HTML report."""
     problems = Problems(strict=config.strict)
-    project = load_project(config, problems)
-    doc = assemble(project, problems)
+    doc = read_document(config, problems)
     problems.stop_if_errors()
     order = {source.path: index for index, source in enumerate(doc.sources)}
     observations: list[Observation] = []

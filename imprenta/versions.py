@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .assemble import assemble
 from .cache import Cache
 from .changes import Marker, compare, without_images
 from .config import Config
@@ -20,10 +19,8 @@ from .errors import ConfigError, ImprentaError, Problems
 from .formats import FORMATS
 from .identity import IMAGES_FOLDER, identify
 from .images import prepare_images
-from .numbering import number_floats
 from .pandocast import Element, dumps, meta_string, text_inlines
-from .pipeline import project_lock, publish
-from .project import load_project
+from .pipeline import project_lock, publish, read_document
 from .tools import find_program, install_hint, pandoc_path, run_tool
 
 log = logging.getLogger(__name__)
@@ -82,10 +79,6 @@ def _quiet_problems() -> Iterator[None]:
         logger.disabled = previous
 
 
-def _load(config: Config, problems: Problems) -> Document:
-    return number_floats(assemble(load_project(config, problems), problems))
-
-
 def summary_html(doc: Document, marker: Marker, revision: str, current: str) -> bytes:
     """A readable page: the sections that changed, each with its changed text highlighted."""
     blocks: list[Element] = [
@@ -127,13 +120,13 @@ def compare_versions(config: Config, revision: str) -> tuple[list[Path], Marker]
 
 def _compare(config: Config, revision: str) -> tuple[list[Path], Marker]:
     problems = Problems(strict=config.strict)
-    doc = _load(config, problems)
+    doc = read_document(config, problems)
     problems.stop_if_errors()
     with tempfile.TemporaryDirectory(prefix="imprenta-version-") as tmp:
         old_master = old_sources(config.master, revision, Path(tmp))
         old_problems = Problems()
         with _quiet_problems():
-            old = _load(dataclasses.replace(config, master=old_master), old_problems)
+            old = read_document(dataclasses.replace(config, master=old_master), old_problems)
         if old_problems.error_count:
             raise ImprentaError(f"la versión «{revision}» tiene errores en sus fuentes y no se puede leer",
                                 f"compílela para verlos: git checkout {revision} && python build.py")

@@ -126,6 +126,15 @@ def pdf_text(path: Path) -> str:
     return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True).stdout
 
 
+def edit(path: Path, old: str, new: str, count: int | None = None) -> None:
+    """Replace text in a source of a copied project; the text must be there (exactly count times when given)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    if count is not None:
+        assert text.count(old) == count, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under a folder with its bytes, to prove a failed build changed nothing."""
     if not folder.exists():

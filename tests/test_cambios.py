@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project
+from conftest import Project, edit
 from imprenta.tools import pandoc_path
 
 GIT = ["git", "-c", "user.name=Equipo editorial", "-c", "user.email=equipo@example.org"]
@@ -17,12 +17,6 @@ GIT = ["git", "-c", "user.name=Equipo editorial", "-c", "user.email=equipo@examp
 
 def _git(root: Path, *args: str) -> None:
     subprocess.run([*GIT, "-C", str(root), *args], check=True, capture_output=True)
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def _changes(docx: Path) -> list[tuple[str, str]]:
@@ -57,9 +51,9 @@ def versioned(plan: Project) -> Project:
     _git(plan.root, "commit", "-q", "-m", "Versión 1.0")
     _git(plan.root, "tag", "v1.0")
     fuente = plan.root / "fuente"
-    _edit(fuente / "plan.md", "Para el año 2022, el Estado", "Para el año 2025, el Estado")
-    _edit(fuente / "partes/antecedentes.md", "## Creación de la Agencia", "## Creación de la AGETIC")
-    _edit(fuente / "partes/antecedentes.md", "Norma suprema del Estado Plurinacional", "Norma suprema del Estado")
+    edit(fuente / "plan.md", "Para el año 2022, el Estado", "Para el año 2025, el Estado", count=1)
+    edit(fuente / "partes/antecedentes.md", "## Creación de la Agencia", "## Creación de la AGETIC", count=1)
+    edit(fuente / "partes/antecedentes.md", "Norma suprema del Estado Plurinacional", "Norma suprema del Estado", count=1)
     return plan
 
 

@@ -40,3 +40,12 @@ def test_unchanged_documents_have_no_changes() -> None:
     text, marker = _diff("# A\n\nB.\n", "# A\n\nB.\n")
     assert (marker.insertions, marker.deletions, marker.changed) == (0, 0, [])
     assert "insertion" not in text and "deletion" not in text
+
+
+def test_deleted_images_leave_their_alt_text_at_any_depth() -> None:
+    from imprenta.changes import without_images
+
+    blocks = parse_markdown("# Título ![logo](a.png)\n\n[![icono](b.png)](https://example.org)\n\n![](c.png)\n", "x")["blocks"]
+    text = json.dumps(without_images(blocks), ensure_ascii=False)
+    assert '"Image"' not in text
+    assert '"logo"' in text and '"icono"' in text and '"[imagen]"' in text

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, Project, pdf_text, snapshot
+from conftest import CORPUS, Project, edit, pdf_text, snapshot
 
 PREVIOUS = {"indice.pdf": b"%PDF-1.7 salida anterior buena", "indice.docx": b"PK docx anterior bueno"}
 
@@ -32,12 +32,6 @@ def _fails(project: Project, capsys: pytest.CaptureFixture[str], *expected: str)
     return run.log
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
 def test_missing_part(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
     (mini.root / "fuente/partes/segunda.md").unlink()
     _fails(
@@ -48,7 +42,7 @@ def test_missing_part(mini: Project, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_missing_image_names_the_part_and_line(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    _edit(mini.root / "fuente/partes/primera.md", "punto.png", "punta.png")
+    edit(mini.root / "fuente/partes/primera.md", "punto.png", "punta.png")
     _fails(
         mini, capsys,
         "fuente/partes/primera.md:7: error: imagen no encontrada: ../../imagenes/punta.png [imagen.falta]",
@@ -72,12 +66,12 @@ def test_file_that_is_not_an_image(mini: Project, capsys: pytest.CaptureFixture[
 def test_truncated_wmf_is_refused_with_its_size(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
     data = (CORPUS / "images/libwmf__fulltest.wmf").read_bytes()
     (mini.root / "imagenes/dibujo.wmf").write_bytes(data[: len(data) // 2])
-    _edit(mini.root / "fuente/partes/primera.md", "punto.png", "dibujo.wmf")
+    edit(mini.root / "fuente/partes/primera.md", "punto.png", "dibujo.wmf")
     _fails(mini, capsys, f"dibujo.wmf: el archivo WMF está truncado: declara {len(data)} bytes y tiene {len(data) // 2}")
 
 
 def test_link_to_missing_heading_suggests_the_close_one(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    _edit(mini.root / "fuente/indice.md", "segunda.md#detalle)", "segunda.md#detalles)")
+    edit(mini.root / "fuente/indice.md", "segunda.md#detalle)", "segunda.md#detalles)")
     _fails(
         mini, capsys,
         "fuente/indice.md:5: error: el enlace partes/segunda.md#detalles apunta a un encabezado que no existe "
@@ -87,7 +81,7 @@ def test_link_to_missing_heading_suggests_the_close_one(mini: Project, capsys: p
 
 
 def test_part_listed_twice(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    _edit(mini.root / "fuente/indice.md", "* [Segunda](partes/segunda.md)", "* [Segunda](partes/segunda.md)\n* [Otra vez](partes/primera.md)")
+    edit(mini.root / "fuente/indice.md", "* [Segunda](partes/segunda.md)", "* [Segunda](partes/segunda.md)\n* [Otra vez](partes/primera.md)")
     _fails(
         mini, capsys,
         "fuente/indice.md:9: error: la parte fuente/partes/primera.md está listada dos veces [parte.repetida]",
@@ -117,15 +111,15 @@ def test_empty_part(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_every_problem_is_listed_before_stopping(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    _edit(mini.root / "fuente/indice.md", "segunda.md#detalle)", "primera.md#nada)")
-    _edit(mini.root / "fuente/partes/primera.md", "punto.png", "ninguna.png")
+    edit(mini.root / "fuente/indice.md", "segunda.md#detalle)", "primera.md#nada)")
+    edit(mini.root / "fuente/partes/primera.md", "punto.png", "ninguna.png")
     (mini.root / "fuente/partes/segunda.md").write_text("", encoding="utf-8")
     log = _fails(mini, capsys, "[enlace.ancla]", "[imagen.falta]", "[parte.vacia]", "la compilación se detuvo: 3 errores")
     assert log.count(": error: ") == 3
 
 
 def test_unknown_metadata_key_suggests_the_right_one(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    _edit(mini.root / "fuente/metadatos.toml", "titulo =", "titlo =")
+    edit(mini.root / "fuente/metadatos.toml", "titulo =", "titlo =")
     _fails(
         mini, capsys,
         "fuente/metadatos.toml:1: error: clave de metadatos desconocida: titlo [metadatos.clave]",
@@ -153,8 +147,8 @@ def test_failure_while_rendering_leaves_previous_outputs(mini: Project, capsys: 
 
 def _cite_figure_from_second_part(project: Project, key: str) -> None:
     """Give the figure of the first part the id fig-punto and cite `@key` from the second part."""
-    _edit(project.root / "fuente/partes/segunda.md", "Texto de la segunda parte;", f"Véase la @{key}. Texto de la segunda parte;")
-    _edit(project.root / "fuente/partes/primera.md", "(../../imagenes/punto.png)", "(../../imagenes/punto.png){#fig-punto}")
+    edit(project.root / "fuente/partes/segunda.md", "Texto de la segunda parte;", f"Véase la @{key}. Texto de la segunda parte;")
+    edit(project.root / "fuente/partes/primera.md", "(../../imagenes/punto.png)", "(../../imagenes/punto.png){#fig-punto}")
 
 
 def test_broken_cross_reference(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
@@ -175,7 +169,7 @@ def test_cross_reference_to_a_figure_in_another_part_gets_its_number(mini: Proje
 
 
 def test_image_without_alt_text_is_a_warning_with_its_line(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    _edit(mini.root / "fuente/partes/primera.md", "![Un punto rojo]", "![]")
+    edit(mini.root / "fuente/partes/primera.md", "![Un punto rojo]", "![]")
     run = mini.run(capsys, expect_warnings=True)
     assert run.code == 0
     assert (

@@ -10,14 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import CORPUS, REPO, Project, snapshot
+from conftest import CORPUS, Project, REPO, edit, snapshot
 from imprenta import cli
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def _fails(project: Project, capsys: pytest.CaptureFixture[str], *args: str) -> str:
@@ -33,7 +27,7 @@ def _fails(project: Project, capsys: pytest.CaptureFixture[str], *args: str) -> 
 
 def test_files_outside_the_project_and_the_network_are_refused(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
     (mini.root.parent / "secreto.png").write_bytes((mini.root / "imagenes/punto.png").read_bytes())
-    _edit(mini.root / "fuente/partes/segunda.md", "# Segunda parte", "\n".join([
+    edit(mini.root / "fuente/partes/segunda.md", "# Segunda parte", "\n".join([
         "# Segunda parte",
         "",
         "![clave](/etc/passwd)",
@@ -63,7 +57,7 @@ def test_files_outside_the_project_and_the_network_are_refused(mini: Project, ca
 
 
 def test_harmless_inline_html_passes_through(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    _edit(mini.root / "fuente/partes/primera.md", "Texto de la primera parte", "H<sub>2</sub>O y m<sup>2</sup>: texto de la primera parte")
+    edit(mini.root / "fuente/partes/primera.md", "Texto de la primera parte", "H<sub>2</sub>O y m<sup>2</sup>: texto de la primera parte")
     assert mini.run(capsys, "pdf").code == 0
 
 
@@ -95,7 +89,7 @@ def test_decompression_bomb_is_refused(mini: Project, capsys: pytest.CaptureFixt
 def test_svg_claiming_kilometres_is_refused(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
     svg = mini.root / "imagenes/plano.svg"
     svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="5000000cm" height="10cm"/>', encoding="utf-8")
-    _edit(mini.root / "fuente/partes/primera.md", "../../imagenes/punto.png", "../../imagenes/plano.svg")
+    edit(mini.root / "fuente/partes/primera.md", "../../imagenes/punto.png", "../../imagenes/plano.svg")
     log = _fails(mini, capsys)
     assert "el encabezado del SVG declara un tamaño imposible" in log
 
@@ -110,7 +104,7 @@ def test_damaged_copies_of_valid_images_give_a_message(source: Path, mini: Proje
     data = source.read_bytes()
     rng = random.Random(source.name)  # the same cuts on every run
     target = mini.root / "imagenes" / f"dañada{source.suffix}"
-    _edit(mini.root / "fuente/partes/primera.md", "../../imagenes/punto.png", f"../../imagenes/{target.name}")
+    edit(mini.root / "fuente/partes/primera.md", "../../imagenes/punto.png", f"../../imagenes/{target.name}")
     for kind in ("cut", "cut", "flip"):
         damaged = bytearray(data)
         if kind == "cut":
@@ -131,7 +125,7 @@ def test_linter_reports_each_problem_with_file_line_and_code(tmp_path: Path, cap
     shutil.copytree(REPO / "tests/proyectos/mini/fuente", root / "fuente")
     shutil.copytree(REPO / "tests/proyectos/mini/imagenes", root / "imagenes")
     shutil.copytree(REPO / "plantillas", root / "plantillas")
-    _edit(root / "fuente/partes/primera.md", "Texto de la primera parte", "\n".join([
+    edit(root / "fuente/partes/primera.md", "Texto de la primera parte", "\n".join([
         "Texto de de la parte, que debeRÁ revisarse en sus de sus planes  con **énfasis sin cerrar.",
         "",
         "#### Nivel saltado",
@@ -203,8 +197,8 @@ def test_linter_on_loose_files_checks_links_anchors_and_images(tmp_path: Path, c
 
 def test_impossible_file_names_are_missing_files_not_crashes(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
     long_name = "x" * 300
-    _edit(mini.root / "fuente/partes/primera.md", "../../imagenes/punto.png", f"../../imagenes/{long_name}.png")
-    _edit(mini.root / "fuente/partes/segunda.md", "# Segunda parte", f"# Segunda parte\n\n[enlace](otra/{long_name}.md)")
+    edit(mini.root / "fuente/partes/primera.md", "../../imagenes/punto.png", f"../../imagenes/{long_name}.png")
+    edit(mini.root / "fuente/partes/segunda.md", "# Segunda parte", f"# Segunda parte\n\n[enlace](otra/{long_name}.md)")
     log = _fails(mini, capsys)
     assert f"fuente/partes/primera.md:7: error: imagen no encontrada: ../../imagenes/{long_name}.png [imagen.falta]" in log
     assert "enlace roto" in log

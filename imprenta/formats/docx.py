@@ -11,6 +11,7 @@ from ..config import Config
 from ..document import Document
 from ..errors import Problems
 from ..identity import identify
+from ..numbering import LABELS
 from ..pandocast import Element, walk
 from .editable import normalise_zip, properties, render_with_pandoc
 from .ooxml import annotation_copy, finish_docx
@@ -19,7 +20,6 @@ log = logging.getLogger(__name__)
 
 # The environment variable that, when set, adds a password to the annotation copy's protection.
 PASSWORD_VARIABLE = "IMPRENTA_CLAVE_REVISION"
-LABEL_FIELDS = {"Figura": "Figura", "Tabla": "Tabla"}
 
 
 def _sequence_fields(blocks: list[Element]) -> None:
@@ -31,9 +31,9 @@ def _sequence_fields(blocks: list[Element]) -> None:
         inlines = el["c"][1]
         label = inlines[0]["c"].strip() if inlines and inlines[0]["t"] == "Str" else ""
         for i, inline in enumerate(inlines):
-            if inline["t"] == "Span" and "numero" in inline["c"][0][1] and label in LABEL_FIELDS:
+            if inline["t"] == "Span" and "numero" in inline["c"][0][1] and label in LABELS.values():
                 number = inline["c"][1][0]["c"]
-                xml = (f'<w:fldSimple w:instr=" SEQ {LABEL_FIELDS[label]} \\* ARABIC "><w:r><w:t>{number}</w:t></w:r>'
+                xml = (f'<w:fldSimple w:instr=" SEQ {label} \\* ARABIC "><w:r><w:t>{number}</w:t></w:r>'
                        "</w:fldSimple>")
                 inlines[i] = {"t": "RawInline", "c": ["openxml", xml]}
 

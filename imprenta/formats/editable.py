@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..config import Config
 from ..document import Document, content_name
-from ..identity import Identity
+from ..identity import Identity, zip_date_time
 from ..metadata import Metadata, fecha_texto
 from ..pandocast import Element, dumps, meta_string, parse_markdown, text_inlines
 from ..reference import StyleSpec, load_spec
@@ -96,16 +96,23 @@ def properties(doc: Document, identity: Identity) -> dict[str, str]:
     return {k: v for k, v in values.items() if v}
 
 
-def normalise_zip(data: bytes, stamp: dt.datetime, stored: tuple[str, ...] = ()) -> bytes:
-    """The same archive with every entry dated stamp and fixed modes: same sources, same bytes."""
-    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+def normalise_zip(
+    data: bytes, stamp: dt.datetime, stored: tuple[str, ...] = (),
+    rewrite: Mapping[str, Callable[[bytes], bytes]] | None = None,
+) -> bytes:
+    """The same archive with every entry dated stamp and fixed modes (same sources, same bytes); the entries
+    named in rewrite are replaced by what their function makes of them, in the same pass."""
+    date_time = zip_date_time(stamp)
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
         for entry in zin.infolist():
             info = zipfile.ZipInfo(entry.filename, date_time=date_time)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_STORED if entry.filename in stored else zipfile.ZIP_DEFLATED
-            zout.writestr(info, zin.read(entry))
+            content = zin.read(entry)
+            if rewrite and entry.filename in rewrite:
+                content = rewrite[entry.filename](content)
+            zout.writestr(info, content)
     return out.getvalue()
 
 

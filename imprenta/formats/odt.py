@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -116,14 +114,9 @@ class OdtFormat:
         data, spec = render_with_pandoc(doc, config, dest, self.name, self.accepts,
                                         ("opendocument", "<text:p>MARKER</text:p>"))
         custom = properties(doc, identify(doc))
-        out = io.BytesIO()
-        with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
-            for entry in zin.infolist():
-                data = zin.read(entry)
-                if entry.filename == "content.xml":
-                    data = _finish_content(data, doc.headings, spec.colours)
-                elif entry.filename == "meta.xml":
-                    data = meta_xml(doc.meta, custom)
-                zout.writestr(entry, data)
-        dest.write_bytes(normalise_zip(out.getvalue(), doc.meta.stamp, stored=("mimetype",)))
+        finishing = {
+            "content.xml": lambda content: _finish_content(content, doc.headings, spec.colours),
+            "meta.xml": lambda _: meta_xml(doc.meta, custom),
+        }
+        dest.write_bytes(normalise_zip(data, doc.meta.stamp, stored=("mimetype",), rewrite=finishing))
         return {}

@@ -19,12 +19,12 @@ from ..identity import Identity, identify, sources_zip
 from ..pandocast import Element, dumps, meta_string
 from ..tools import pandoc_path, run_tool
 from ..progress import layout_pages
+from .docx import DocxFormat
 from .notes import Note, inline_notes, misplaced_notes
 
 log = logging.getLogger(__name__)
 
 SOURCES_ATTACHMENT = "fuentes.zip"
-FORMATS_DOCX_SUFFIX = ".docx"  # the attached DOCX keeps the name it has in salida/
 VARIANT = "pdf/a-3b"
 MIME_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".svg": "image/svg+xml"}
 # Layout passes to bring every footnote back to its call's page; each pass keeps more paragraphs whole.
@@ -153,7 +153,7 @@ class PdfFormat:
 
         identity = identify(doc)
         # The DOCX renders alongside; its name is known now, its file is only waited for when attached.
-        docx_name = f"{doc.name}{FORMATS_DOCX_SUFFIX}"
+        docx_name = f"{doc.name}{DocxFormat.suffix}"
         base = config.templates_dir.as_uri() + "/"
         keep: frozenset[int] = frozenset()
         fetcher = _fetcher(doc, config)
