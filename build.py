@@ -6,4 +6,5 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import imprenta.cli  # noqa: E402
 
-raise SystemExit(imprenta.cli.main())
+if __name__ == "__main__":  # worker processes of the PDF layout import this file too, and must not build
+    raise SystemExit(imprenta.cli.main())

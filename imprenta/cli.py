@@ -116,7 +116,7 @@ def _setup_logging(debug: bool, quiet: bool) -> None:
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.getLogger("imprenta").setLevel(level)
     # Third-party chatter (fontTools, weasyprint) only when debugging; WeasyPrint warnings are collected apart.
-    for noisy in ("fontTools", "weasyprint", "PIL", "pyhanko"):
+    for noisy in ("fontTools", "weasyprint", "PIL", "pyhanko", "pikepdf"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
     root.setLevel(logging.DEBUG if debug else logging.INFO)
 

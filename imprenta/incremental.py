@@ -31,8 +31,17 @@ def _stamp(path: Path) -> list:
     return [st.st_size, st.st_mtime_ns, file_digest(path)]
 
 
+def _code() -> str:
+    """A hash of Imprenta's own code: a build made by other code is not trusted either."""
+    package = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode("utf-8") + file_digest(path).encode("ascii"))
+    return h.hexdigest()[:16]
+
+
 def _versions() -> dict[str, str]:
-    found = {"imprenta": __version__, "registro": str(RECORD_VERSION)}
+    found = {"imprenta": __version__, "codigo": _code(), "registro": str(RECORD_VERSION)}
     for name in PACKAGES:
         try:
             found[name] = package_metadata.version(name)

@@ -6,7 +6,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 # IMPRENTA_PROGRESO=1 draws progress even when stderr is not a terminal (for checks and CI logs).
@@ -47,29 +47,17 @@ def ticking(label: str, every: float = 1.0) -> Iterator[None]:
 
 
 @contextmanager
-def layout_pages(label: str, every: int = 10) -> Iterator[None]:
-    """Pages laid out so far by WeasyPrint, counted as its page maker yields them."""
-    if not enabled():
-        yield
-        return
-    import weasyprint.layout as layout
-
-    original = layout.make_all_pages
+def counting(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """Pieces of work done out of a known number (chunks laid out), with the pages they made so far."""
     started = time.monotonic()
-    laid_out = 0
+    done = pages = 0
 
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal laid_out
-        for laid_out, page in enumerate(original(*args, **kwargs), start=1):
-            if laid_out % every == 0:
-                _draw(f"      {label}: {laid_out} páginas ({time.monotonic() - started:.0f} s)")
-            yield page
+    def tick(made: int) -> None:
+        nonlocal done, pages
+        done, pages = done + 1, pages + made
+        if enabled():
+            _draw(f"      {label}: {done} de {total} partes, {pages} páginas ({time.monotonic() - started:.0f} s)")
 
-    layout.make_all_pages = counting
-    try:
-        yield
-    finally:
-        layout.make_all_pages = original
-        _draw(f"      {label}: {laid_out} páginas en {time.monotonic() - started:.1f} s")
-        if sys.stderr.isatty():
-            sys.stderr.write("\n")
+    yield tick
+    if enabled() and total and sys.stderr.isatty():
+        sys.stderr.write("\n")

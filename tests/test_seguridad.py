@@ -61,17 +61,12 @@ def test_harmless_inline_html_passes_through(mini: Project, capsys: pytest.Captu
     assert mini.run(capsys, "pdf").code == 0
 
 
-def test_the_pdf_fetcher_serves_only_the_document_and_its_templates(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    from imprenta.assemble import assemble
-    from imprenta.config import Config
-    from imprenta.errors import Problems
-    from imprenta.formats.pdf import _fetcher
-    from imprenta.project import load_project
+def test_the_pdf_fetcher_serves_only_the_document_and_its_templates(mini: Project) -> None:
+    from imprenta.formats.layout import BODY, Job, _fetcher
 
-    config = Config(root=mini.root, master=mini.master, templates_dir=mini.root / "plantillas")
-    problems = Problems()
-    fetcher = _fetcher(assemble(load_project(config, problems), problems), config)
-    assert fetcher.fetch((mini.root / "plantillas/emblema.svg").as_uri()) is not None
+    templates = mini.root / "plantillas"
+    fetcher = _fetcher(Job("", BODY, templates.as_uri() + "/", str(templates), ()))
+    assert fetcher.fetch((templates / "emblema.svg").as_uri()) is not None
     for url in ("file:///etc/passwd", (mini.root / "fuente/indice.md").as_uri(), "http://example.org/x.png",
                 "https://example.org/x.css", "ftp://example.org/x", "imprenta:desconocida.png"):
         with pytest.raises(ValueError):

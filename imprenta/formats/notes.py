@@ -3,13 +3,13 @@
 WeasyPrint 70 moves a footnote body to a later page when a line near the bottom overflows (to honour
 orphans and widows it "reports" the page's notes instead of moving the line), and a note reported at
 the end of a part can even vanish. So after layout every note is looked up: a paragraph whose note left
-its page is kept whole with its notes (see `.nota-junta` in estilo.css) and the layout is redone.
+its page is kept whole with its notes (see `.nota-junta` in estilo.css, and chunks.keep_whole) and the
+layout is redone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..document import Document, SourceFile
 from ..pandocast import Blocks, Element, stringify, walk
@@ -57,8 +57,8 @@ def _note_inlines(blocks: Blocks) -> list[Element]:
     return out
 
 
-def inline_notes(doc: Document, blocks: Blocks, keep: frozenset[int]) -> list[Note]:
-    """Turn every Note into a span with an id (`nota-3`); paragraphs with a note in `keep` are kept whole."""
+def inline_notes(doc: Document, blocks: Blocks) -> list[Note]:
+    """Turn every Note into a span with an id (`nota-3`), where layout.py finds its call and its text."""
     notes: list[Note] = []
     by_path = {s.path: s for s in doc.sources}
 
@@ -71,11 +71,7 @@ def inline_notes(doc: Document, blocks: Blocks, keep: frozenset[int]) -> list[No
                 part = by_path.get((doc.master.path.parent / shown).resolve(), source)
                 transform(block["c"][1], part)
                 continue
-            first = len(notes) + 1
             walk(block, lambda el: _convert(el, source))
-            if block["t"] in ("Para", "Plain") and keep.intersection(range(first, len(notes) + 1)):
-                block["c"] = [["", [KEEP_CLASS], []], [{"t": block["t"], "c": block["c"]}]]
-                block["t"] = "Div"
 
     def _convert(el: Element, source: SourceFile) -> None:
         if el["t"] == "Note":
@@ -85,29 +81,3 @@ def inline_notes(doc: Document, blocks: Blocks, keep: frozenset[int]) -> list[No
 
     transform(blocks, doc.master)
     return notes
-
-
-def misplaced_notes(rendered: Any, count: int) -> dict[int, tuple[int | None, int | None]]:
-    """Notes not on the page of their call: number -> (call page, text page), None where it is missing."""
-
-    def descendants(box: Any) -> Any:
-        yield box
-        for child in getattr(box, "children", None) or ():
-            yield from descendants(child)
-
-    def number(element: Any) -> int | None:
-        ident = element.get("id", "") if element is not None else ""
-        return int(ident[5:]) if ident.startswith("nota-") and ident[5:].isdigit() else None
-
-    calls: dict[int, int] = {}
-    bodies: dict[int, int] = {}
-    for page_number, page in enumerate(rendered.pages, start=1):
-        for box in descendants(page._page_box):
-            if getattr(box, "footnote", None) is not None and (n := number(box.footnote.element)) is not None:
-                calls.setdefault(n, page_number)
-            elif type(box).__name__ == "FootnoteAreaBox":
-                for body in box.children:
-                    if (n := number(getattr(body, "element", None))) is not None:
-                        bodies.setdefault(n, page_number)
-    placed = {n: (calls.get(n), bodies.get(n)) for n in range(1, count + 1)}
-    return {n: pages for n, pages in placed.items() if pages[0] is None or pages[0] != pages[1]}

@@ -1,59 +1,51 @@
-"""PDF output: pandoc writes HTML with the template from plantillas/, WeasyPrint lays it out as PDF/A-3b."""
+"""PDF output: pandoc writes HTML with the template from plantillas/, WeasyPrint lays it out as PDF/A-3b.
+
+The layout, which is most of the work, is split where the template forces a new page (each H1 of the
+body): the chunks are laid out side by side in worker processes, each cached by the hash of its HTML, and
+merged into one PDF (see chunks.py, layout.py and merge.py). Page numbers that a chunk prints (contents,
+cross-references) come from the other chunks' layouts, filled in until they no longer change; the
+"Página X de Y" furniture is laid out once the total is known and laid over the pages.
+"""
 
 from __future__ import annotations
 
-import gc
+import hashlib
+import json
 import logging
+import multiprocessing
+import os
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from email.message import EmailMessage
+from collections.abc import Mapping
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
-from urllib.request import url2pathname
 
+from ..cache import Cache, file_digest
 from ..config import Config
-from ..document import IMAGE_URL_SCHEME, Document, image_url
+from ..document import Document, image_url
 from ..errors import Location, Problems, ToolError
 from ..identity import Identity, identify, sources_zip
 from ..pandocast import Element, dumps, meta_string
+from ..progress import counting
 from ..tools import pandoc_path, run_tool
-from ..progress import layout_pages
+from .chunks import Chunk, css_string, split, with_style
 from .docx import DocxFormat
-from .notes import Note, inline_notes, misplaced_notes
+from .layout import BODY, FURNITURE, Job, Laid, lay_out
+from .merge import Attachment, merge
+from .notes import Note, inline_notes
 
 log = logging.getLogger(__name__)
 
 SOURCES_ATTACHMENT = "fuentes.zip"
-VARIANT = "pdf/a-3b"
-MIME_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".svg": "image/svg+xml"}
-# Layout passes to bring every footnote back to its call's page; each pass keeps more paragraphs whole.
-MAX_NOTE_PASSES = 6
-
-
-class _Collect(logging.Handler):
-    """Keeps WeasyPrint's warnings so that they are reported as problems, not lost in the log."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextmanager
-def _weasyprint_warnings() -> Iterator[_Collect]:
-    logger = logging.getLogger("weasyprint")
-    handler = _Collect()
-    previous = logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = previous
+# Rounds of filling page numbers in and laying out again the chunks whose numbers changed.
+MAX_ROUNDS = 6
+# Below this much body HTML, worker processes cost more to start than they save: lay out in this process.
+POOL_THRESHOLD = 120_000
+# IMPRENTA_PROCESOS=N lays out in N processes (1: in this one); unset, one per core for long documents.
+PROCESSES_VARIABLE = "IMPRENTA_PROCESOS"
+# Part of every layout's cache key: bump when the HTML handed to WeasyPrint or the chunk files change shape.
+LAYOUT_VERSION = "1"
 
 
 def _float_list(doc: Document, kind: str) -> Element | None:
@@ -66,12 +58,10 @@ def _float_list(doc: Document, kind: str) -> Element | None:
     return {"t": "MetaBlocks", "c": [{"t": "BulletList", "c": items}]} if items else None
 
 
-def pdf_ast(
-    doc: Document, identity: Identity, docx_name: str, keep: frozenset[int] = frozenset()
-) -> tuple[dict[str, Any], list[Note]]:
+def pdf_ast(doc: Document, identity: Identity, docx_name: str) -> tuple[dict[str, Any], list[Note]]:
     """The document as the HTML template wants it: notes inline, lists of floats and the build identity in meta."""
     ast = doc.ast_for("pdf")
-    notes = inline_notes(doc, ast["blocks"], keep)
+    notes = inline_notes(doc, ast["blocks"])
     meta = ast["meta"]
     for key, kind in (("lista-figuras", "figura"), ("lista-tablas", "tabla")):
         if (entries := _float_list(doc, kind)) is not None:
@@ -104,40 +94,6 @@ def to_html(ast: dict[str, Any], config: Config) -> str:
     return result.stdout.decode("utf-8")
 
 
-def _fetcher(doc: Document, config: Config) -> Any:
-    """WeasyPrint's resource loader limited to the document's images (by content URL) and plantillas/."""
-    import weasyprint
-
-    images = {image_url(i.variants["pdf"].path): i.variants["pdf"].path for i in doc.images if "pdf" in i.variants}
-    templates = config.templates_dir.resolve()
-
-    class Fetcher(weasyprint.URLFetcher):  # type: ignore[misc]
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            if url.startswith(IMAGE_URL_SCHEME):
-                if url not in images:
-                    raise ValueError(f"imagen desconocida: {url}")
-                meta = EmailMessage()
-                meta["Content-Type"] = MIME_TYPES.get(images[url].suffix.lower(), "application/octet-stream")
-                return weasyprint.urls.URLFetcherResponse(url, images[url].read_bytes(), meta)
-            if url.startswith("file:"):
-                path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
-                if not path.is_relative_to(templates):
-                    raise ValueError(f"archivo fuera de plantillas/: {path}")
-                return super().fetch(url, headers)
-            if url.startswith("data:"):
-                return super().fetch(url, headers)
-            raise ValueError(f"un documento oficial no descarga nada: {url}")
-
-    return Fetcher()
-
-
-def _unique_associated_files(document: Any, pdf: Any) -> None:
-    """WeasyPrint 70 lists each attachment twice in the catalog's /AF array; PDF/A wants each file once."""
-    if "AF" in pdf.catalog:
-        unique = list(dict.fromkeys(pdf.catalog["AF"]))  # references are bytes such as b"129 0 R"
-        pdf.catalog["AF"][:] = unique
-
-
 class PdfFormat:
     """The printable, archivable edition: PDF/A-3b, tagged, carrying its sources and its DOCX."""
 
@@ -149,73 +105,82 @@ class PdfFormat:
     def render(
         self, doc: Document, config: Config, dest: Path, problems: Problems, inputs: Mapping[str, Path]
     ) -> dict[str, object]:
-        import weasyprint
-
         identity = identify(doc)
         # The DOCX renders alongside; its name is known now, its file is only waited for when attached.
-        docx_name = f"{doc.name}{DocxFormat.suffix}"
+        ast, notes = pdf_ast(doc, identity, f"{doc.name}{DocxFormat.suffix}")
+        chunks = split(to_html(ast, config))
+        front, bodies = chunks[0], chunks[1:]
+        images = tuple(sorted((image_url(i.variants["pdf"].path), str(i.variants["pdf"].path))
+                              for i in doc.images if "pdf" in i.variants))
         base = config.templates_dir.as_uri() + "/"
-        keep: frozenset[int] = frozenset()
-        fetcher = _fetcher(doc, config)
-        with _weasyprint_warnings() as caught:
-            for attempt in range(1, MAX_NOTE_PASSES + 1):
-                ast, notes = pdf_ast(doc, identity, docx_name, keep)
-                rendered = None  # let the previous pass's layout go before the next one is built
-                gc.collect()
-                with layout_pages(f"maquetando {dest.name}" + (f" (pasada {attempt})" if attempt > 1 else "")):
-                    rendered = weasyprint.HTML(
-                        string=to_html(ast, config), base_url=base, url_fetcher=fetcher
-                    ).render(pdf_tags=True)
-                misplaced = misplaced_notes(rendered, len(notes))
-                untried = set(misplaced) - keep
-                if not untried:  # every note is home, or keeping more paragraphs whole would change nothing
+
+        def job(chunk: Chunk, pages: dict[str, int], style: str = "") -> Job:
+            html = chunk.with_pages(pages)
+            # The front matter reports the running strings it sets (the document's title in the header):
+            # every body chunk starts from them.
+            return Job(with_style(html, style) if style else html, BODY, base, str(config.templates_dir), images,
+                       chunk.notes, strings=chunk is front)
+
+        with _Layouts(config, dest.parent, sum(len(c.html) for c in bodies), len(bodies)) as layouts:
+            # The front matter first, in this process while the workers start.
+            first = job(front, {})
+            path, laid, fresh = layouts.run([first], f"maquetando {dest.name} (portada)")[0]
+            done: dict[int, tuple[Job, Path, Laid]] = {0: (first, path, laid)}
+            laid_now: set[int] = {0} if fresh else set()  # chunks laid out by this build, not taken from the cache
+            strings = laid.strings
+
+            def body_job(chunk: Chunk, pages: dict[str, int]) -> Job:
+                style = f"main {{ counter-reset: footnote {chunk.notes[0] - 1 if chunk.notes else 0};"
+                style += f" string-set: {', '.join(f'{n} {css_string(t)}' for n, t in strings.items())}; }}" if strings else " }"
+                return job(chunk, pages, style)
+
+            pages: dict[str, int] = {}  # the page of each anchor in the whole document, as far as known
+            offsets = [0]
+            for _ in range(MAX_ROUNDS):
+                wanted = {0: job(front, pages)} | {c.index: body_job(c, pages) for c in bodies}
+                todo = [i for i, j in wanted.items() if i not in done or done[i][0] != j]
+                if not todo:
                     break
-                log.info("      %d notas lejos de su llamada; se repite la maquetación (%d)", len(misplaced), attempt)
-                # On each page, the first misplaced note usually drags the page's later ones along: fix the first
-                # of every page at once (pages are independent), so a long document needs few passes, not one per page.
-                firsts: dict[int | None, int] = {}
-                for number in sorted(untried):
-                    firsts.setdefault(misplaced[number][0], number)
-                keep |= set(firsts.values())
-            self._report_notes(misplaced, notes, problems)
-            rendered.write_pdf(
-                dest,
-                pdf_variant=VARIANT,
-                pdf_tags=True,
-                attachments=self._attachments(doc, identity, inputs["docx"]),
-                finisher=_unique_associated_files,
-            )
-        self._report(caught.records, config, problems)
-        return {"páginas": len(rendered.pages)}
+                label = f"maquetando {dest.name}" + (" de nuevo (números de página)" if len(done) > 1 else "")
+                for i, (path, laid, fresh) in zip(todo, layouts.run([wanted[i] for i in todo], label)):
+                    done[i] = (wanted[i], path, laid)
+                    if fresh:
+                        laid_now.add(i)
+                pages, offsets = _page_numbers([done[i][2] for i in sorted(done)])
+            else:
+                raise ToolError(["weasyprint"], None, "", "los números de página no se estabilizan; "
+                                "compruebe las referencias cruzadas del documento")
+            laid_out = [done[i][2] for i in sorted(done)]
+            names = [name for laid in laid_out for name in laid.names]
+            furniture_job = _furniture_job(front, names, base, str(config.templates_dir))
+            furniture = layouts.run([furniture_job], f"pie de página de {dest.name}")[0][0]
+
+        self._report_notes(laid_out, offsets, notes, problems)
+        self._report(sorted({w for laid in laid_out for w in laid.warnings}), config, problems)
+        total = merge(done[0][1], [done[i][1] for i in sorted(done) if i], furniture, dest,
+                      self._attachments(doc, identity, inputs["docx"]))
+        return {"páginas": total, "partes maquetadas": f"{len(laid_now)} de {len(chunks)}"}
 
     @staticmethod
-    def _attachments(doc: Document, identity: Identity, docx: Path) -> list[Any]:
+    def _attachments(doc: Document, identity: Identity, docx: Path) -> list[Attachment]:
         """The sources (zip) and the DOCX, as PDF/A-3 associated files dated from the metadata, not the clock."""
-        import weasyprint
-
         stamp = doc.meta.stamp
         return [
-            weasyprint.Attachment(
-                string=sources_zip(identity, stamp),
-                name=SOURCES_ATTACHMENT,
-                description="Fuentes Markdown e imágenes de este documento",
-                created=stamp,
-                modified=stamp,
-                relationship="Source",
-            ),
-            weasyprint.Attachment(
-                string=docx.read_bytes(),
-                name=docx.name,
-                description="Edición editable (DOCX) de este documento",
-                created=stamp,
-                modified=stamp,
-                relationship="Alternative",
-            ),
+            Attachment(SOURCES_ATTACHMENT, sources_zip(identity, stamp), "Fuentes Markdown e imágenes de este documento",
+                       "Source", "application/zip", stamp),
+            Attachment(docx.name, docx.read_bytes(), "Edición editable (DOCX) de este documento", "Alternative",
+                       "application/vnd.openxmlformats-officedocument.wordprocessingml.document", stamp),
         ]
 
     @staticmethod
-    def _report_notes(misplaced: dict[int, tuple[int | None, int | None]], notes: list[Note], problems: Problems) -> None:
-        for number, (call_page, text_page) in misplaced.items():
+    def _report_notes(laid_out: list[Laid], offsets: list[int], notes: list[Note], problems: Problems) -> None:
+        """Notes the layout could not bring back to their call's page, with pages counted in the whole PDF."""
+        misplaced = {
+            number: tuple(None if page is None else offset + page for page in pages)
+            for laid, offset in zip(laid_out, offsets)
+            for number, pages in laid.misplaced.items()
+        }
+        for number, (call_page, text_page) in sorted(misplaced.items()):
             note = notes[number - 1]
             where = Location(note.source.path, note.line)
             if text_page is None:
@@ -234,10 +199,9 @@ class PdfFormat:
                 )
 
     @staticmethod
-    def _report(records: list[logging.LogRecord], config: Config, problems: Problems) -> None:
+    def _report(messages: list[str], config: Config, problems: Problems) -> None:
         css = Location(config.templates_dir / "estilo.css", 1)
-        for record in records:
-            message = record.getMessage()
+        for message in messages:
             if "Failed to load" in message:
                 raise ToolError(["weasyprint"], None, message, f"WeasyPrint no pudo cargar un recurso: {message}")
             if "has no required alt description" in message:
@@ -249,3 +213,104 @@ class PdfFormat:
                 "pdf.aviso",
                 "revise la hoja de estilo de plantillas/",
             )
+
+
+def _page_numbers(laid_out: list[Laid]) -> tuple[dict[str, int], list[int]]:
+    """Each anchor's page in the whole document (from 1), and where each chunk starts (pages before it)."""
+    pages: dict[str, int] = {}
+    offsets = []
+    offset = 0
+    for laid in laid_out:
+        offsets.append(offset)
+        for anchor, page in laid.anchors.items():
+            pages.setdefault(anchor, offset + page + 1)
+        offset += laid.pages
+    return pages, offsets
+
+
+def _furniture_job(front: Chunk, names: list[str], base: str, templates_dir: str) -> Job:
+    """Empty pages, one per page of the document and with its @page name, that print only the furniture."""
+    head = front.html[: front.html.index("<body")]
+    body_tag = front.html[front.html.index("<body") : front.html.index(">", front.html.index("<body")) + 1]
+    style = ("@page { background: none !important; border: none !important; }"
+             " html, body { background: none !important; }"
+             " .imprenta-pagina { break-after: page; } .imprenta-pagina:last-child { break-after: auto; }")
+    pages = "".join(f'<div class="imprenta-pagina" style="page: {name or "auto"}"></div>' for name in names)
+    return Job(with_style(f"{head}{body_tag}{pages}</body></html>", style), FURNITURE, base, templates_dir, ())
+
+
+def _templates_digest(config: Config) -> str:
+    """One hash of every file of plantillas/ (style sheet, fonts, images): each layout depends on them."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in config.templates_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        h.update(path.relative_to(config.templates_dir).as_posix().encode("utf-8") + b"\0" + file_digest(path).encode())
+    return h.hexdigest()
+
+
+def _processes(body_size: int, chunks: int) -> int:
+    """How many worker processes lay out the body: none (this process) for a short document."""
+    wanted = os.environ.get(PROCESSES_VARIABLE, "")
+    if wanted.isdigit() and int(wanted) > 0:
+        return min(int(wanted), chunks) if int(wanted) > 1 else 1
+    if body_size < POOL_THRESHOLD or chunks < 2:
+        return 1
+    return max(1, min(os.cpu_count() or 1, chunks))
+
+
+class _Layouts:
+    """Runs layout jobs: from the cache when their inputs were laid out before, else in worker processes."""
+
+    NAMESPACE = "maquetas"
+
+    def __init__(self, config: Config, scratch: Path, body_size: int, chunks: int) -> None:
+        import weasyprint
+
+        self.cache = Cache(config.cache_dir)
+        self.scratch = scratch
+        self.salt = "\x1f".join([LAYOUT_VERSION, weasyprint.__version__, _templates_digest(config)])
+        self.processes = _processes(body_size, chunks)
+        self.pool: Executor | None = None
+
+    def __enter__(self) -> _Layouts:
+        if self.processes > 1:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["imprenta.formats.layout", "weasyprint"])
+            self.pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context)
+            self.pool.submit(os.getpid)  # start the workers now, while the front matter is laid out here
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _key(self, job: Job) -> str:
+        return Cache.key(self.salt, json.dumps(asdict(job), sort_keys=True, ensure_ascii=False))
+
+    def run(self, jobs: list[Job], label: str) -> list[tuple[Path, Laid, bool]]:
+        """Each job's PDF, layout facts and whether it was laid out now (not cached), in the order given."""
+        results: dict[int, tuple[Path, Laid, bool]] = {}
+        pending: dict[int, tuple[str, Path, Future[Laid] | None]] = {}
+        for index, job in enumerate(jobs):
+            key = self._key(job)
+            pdf, facts = self.cache.lookup(self.NAMESPACE, key, ".pdf"), self.cache.lookup(self.NAMESPACE, key, ".json")
+            if pdf is not None and facts is not None:
+                results[index] = (pdf, _laid_from_json(facts.read_text(encoding="utf-8")), False)
+                continue
+            dest = self.scratch / f"{key}.pdf"
+            future = self.pool.submit(lay_out, job, str(dest)) if self.pool is not None and len(jobs) > 1 else None
+            pending[index] = (key, dest, future)
+        with counting(label, len(pending)) as tick:
+            for index, (key, dest, future) in pending.items():
+                laid = future.result() if future is not None else lay_out(jobs[index], str(dest))
+                facts_file = dest.with_suffix(".json")
+                facts_file.write_text(json.dumps(asdict(laid), ensure_ascii=False), encoding="utf-8")
+                self.cache.store(self.NAMESPACE, key, ".json", facts_file)
+                results[index] = (self.cache.store(self.NAMESPACE, key, ".pdf", dest), laid, True)
+                tick(laid.pages)
+        return [results[i] for i in range(len(jobs))]
+
+
+def _laid_from_json(text: str) -> Laid:
+    data = json.loads(text)
+    data["misplaced"] = {int(k): tuple(v) for k, v in data["misplaced"].items()}
+    return Laid(**data)

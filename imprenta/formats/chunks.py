@@ -1,0 +1,158 @@
+"""The PDF's HTML cut where the template forces a page break (each H1 of the body), so that parts lay out apart.
+
+Pandoc's HTML is well formed (every element closed, attributes escaped, no raw HTML: the assembler refuses
+it), so a tag scanner is enough and keeps every byte of the text as pandoc wrote it. A cut closes the
+elements still open and the next chunk reopens them without their ids, so each anchor stays in one chunk.
+
+Layout then depends on each chunk's own text only, except for page numbers, which the chunks carry as
+literal values (`data-pagina` on each internal link) filled in from the other chunks' layouts.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from dataclasses import dataclass, field
+
+from .notes import KEEP_CLASS
+
+TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+ID_ATTRIBUTE = re.compile(r"\s+id=\"[^\"]*\"")
+HREF = re.compile(r"(<a\b[^>]*?\bhref=\")#([^\"]+)(\"[^>]*>)")
+NOTE = re.compile(r"<span id=\"nota-(\d+)\"")
+# Scheme of internal links inside a chunk: WeasyPrint drops links to anchors it cannot see, so every internal
+# link leaves a chunk as a URI, and the merge turns it back into a destination of the whole document.
+ANCHOR_SCHEME = "imprenta-ancla:"
+# Blocks a paragraph-like note call can be kept whole in (see notes.KEEP_CLASS).
+KEEPABLE = frozenset({"p", "li", "dd"})
+UNKNOWN_PAGE = "?"
+
+
+@dataclass
+class Chunk:
+    """One piece of the document, laid out on its own: the front matter (index 0) or a run of body parts."""
+
+    index: int
+    html: str  # a complete HTML document; internal links carry `{{pagina:anchor}}` placeholders
+    targets: tuple[str, ...]  # anchors whose page numbers this chunk prints
+    notes: tuple[int, ...]  # footnote numbers inside, in order
+    anchors: tuple[str, ...] = field(default=())  # ids defined inside
+
+    def with_pages(self, pages: dict[str, int]) -> str:
+        """The chunk's HTML with every internal link's page number filled in (`?` while unknown)."""
+        return _PLACEHOLDER.sub(lambda m: str(pages.get(htmllib.unescape(m.group(1)), UNKNOWN_PAGE)), self.html)
+
+
+_PLACEHOLDER = re.compile(r"\{\{pagina:([^}]*)\}\}")
+
+
+def _links_to_placeholders(text: str) -> tuple[str, tuple[str, ...]]:
+    targets: list[str] = []
+
+    def replace(m: re.Match[str]) -> str:
+        target = m.group(2)
+        targets.append(htmllib.unescape(target))
+        return f'{m.group(1)}{ANCHOR_SCHEME}{target}" data-pagina="{{{{pagina:{target}}}}}{m.group(3)}'
+
+    return HREF.sub(replace, text), tuple(dict.fromkeys(targets))
+
+
+def _body_cuts(body: str) -> list[tuple[int, list[str]]]:
+    """Positions where a body chunk starts (before each H1's run of opening tags) and the tags open there."""
+    stack: list[tuple[str, str]] = []
+    cuts: list[tuple[int, list[str]]] = []
+    run_start: tuple[int, int] | None = None  # (position, stack depth) of the run of opening tags before here
+    last_end = 0
+    content = False  # anything but opening tags and blank text seen since the chunk started
+    for m in TAG.finditer(body):
+        between = body[last_end : m.start()]
+        if between.strip():
+            content, run_start = True, None
+        closing, tag, attributes = m.group(1), m.group(2).lower(), m.group(3)
+        if closing:
+            while stack and stack[-1][0] != tag:
+                stack.pop()
+            if stack:
+                stack.pop()
+            content, run_start = True, None
+        elif tag in VOID or attributes.rstrip().endswith("/"):
+            content, run_start = True, None
+        else:
+            if run_start is None:
+                run_start = (m.start(), len(stack))
+            if tag == "h1" and content and all(t in ("section", "div") for t, _ in stack):
+                position, depth = run_start
+                cuts.append((position, [text for _, text in stack[:depth]]))
+                content = False
+            stack.append((tag, m.group(0)))
+        last_end = m.end()
+    return cuts
+
+
+def split(document: str) -> list[Chunk]:
+    """The front matter (everything before <main>) and the body cut before every H1 that follows content."""
+    start = document.index("<main>")
+    end = document.rindex("</main>")
+    head = document[: document.index("<body")]
+    body_tag = TAG.match(document, document.index("<body")).group(0)  # type: ignore[union-attr]
+    tail = document[end:]
+    body = document[start + len("<main>") : end]
+
+    pieces: list[str] = []
+    previous, reopened = 0, ""
+    for position, open_tags in _body_cuts(body):
+        closing = "".join(f"</{TAG.match(t).group(2)}>" for t in reversed(open_tags))  # type: ignore[union-attr]
+        pieces.append(reopened + body[previous:position] + closing)
+        previous, reopened = position, "".join(ID_ATTRIBUTE.sub("", t) for t in open_tags)
+    pieces.append(reopened + body[previous:])
+
+    # The front matter without an empty <main>: its box would open one more page after the contents' break.
+    texts = [document[:start] + tail[len("</main>"):]] + [f"{head}{body_tag}\n<main>{piece}{tail}" for piece in pieces]
+    chunks = []
+    for index, text in enumerate(texts):
+        text, targets = _links_to_placeholders(text)
+        anchors = tuple(htmllib.unescape(a) for a in re.findall(r"\bid=\"([^\"]+)\"", text))
+        notes = tuple(int(n) for n in NOTE.findall(text))
+        chunks.append(Chunk(index, text, targets, notes, anchors))
+    return chunks
+
+
+def with_style(text: str, css: str) -> str:
+    """A chunk with a style sheet of its own, after the template's (so it wins at equal specificity)."""
+    at = text.index("</head>")
+    return f"{text[:at]}<style>{css}</style>\n{text[at:]}"
+
+
+def keep_whole(text: str, note: int) -> str | None:
+    """Mark the paragraph or list item that calls a note to be kept whole; None if the call is elsewhere."""
+    call = text.find(f'<span id="nota-{note}"')
+    if call < 0:
+        return None
+    stack: list[tuple[str, int]] = []
+    for m in TAG.finditer(text, 0, call):
+        closing, tag, attributes = m.group(1), m.group(2).lower(), m.group(3)
+        if closing:
+            while stack and stack[-1][0] != tag:
+                stack.pop()
+            if stack:
+                stack.pop()
+        elif tag not in VOID and not attributes.rstrip().endswith("/"):
+            stack.append((tag, m.start()))
+    block = next(((tag, at) for tag, at in reversed(stack) if tag in KEEPABLE), None)
+    if block is None:
+        return None
+    tag, at = block
+    start_tag = TAG.match(text, at)
+    assert start_tag is not None
+    original = start_tag.group(0)
+    if 'class="' in original:
+        changed = original.replace('class="', f'class="{KEEP_CLASS} ', 1)
+    else:
+        changed = f'<{start_tag.group(2)} class="{KEEP_CLASS}"{original[len(tag) + 1:]}'
+    return text[:at] + changed + text[start_tag.end():]
+
+
+def css_string(value: str) -> str:
+    """A Python string as a CSS string literal."""
+    return '"' + "".join(c if c.isalnum() or c in " .,;:-_()«»¿?¡!" else f"\\{ord(c):x} " for c in value) + '"'
