@@ -112,6 +112,7 @@ class Problems:
 
     strict: bool = False
     items: list[Problem] = field(default_factory=list)
+    _seen: set[tuple[object, ...]] = field(default_factory=set, repr=False)  # a long document has thousands
 
     def error(self, location: Location, message: str, code: str, hint: str | None = None) -> None:
         self._add(Problem(location, "error", message, code, hint))
@@ -120,8 +121,10 @@ class Problems:
         self._add(Problem(location, "aviso", message, code, hint))
 
     def _add(self, problem: Problem) -> None:
-        if problem in self.items:
+        key = (problem.location, problem.severity, problem.message, problem.code, problem.hint)
+        if key in self._seen:
             return
+        self._seen.add(key)
         self.items.append(problem)
         level = logging.ERROR if problem.severity == "error" else logging.WARNING
         log.log(level, problem.render())

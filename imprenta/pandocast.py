@@ -33,10 +33,12 @@ def walk(value: Any, visit: Callable[[Element], None]) -> None:
         if "t" in value:
             visit(value)
         for child in value.values():
-            walk(child, visit)
+            if isinstance(child, (dict, list)):  # text and numbers hold no elements: not a call per word
+                walk(child, visit)
     elif isinstance(value, list):
         for child in value:
-            walk(child, visit)
+            if isinstance(child, (dict, list)):
+                walk(child, visit)
 
 
 def stringify(value: Any) -> str:

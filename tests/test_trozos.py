@@ -24,7 +24,7 @@ PARAGRAPH = (
 ) * 3
 
 HTML = """<!DOCTYPE html><html><head><title>T</title></head><body class="borrador">
-<section class="portada"><h1 class="titulo">T</h1></section><nav><a href="#dos" id="toc-dos">Dos</a></nav>
+<section class="portada"><h1 class="titulo">T</h1></section><nav data-trozo><a href="#dos" id="toc-dos">Dos</a></nav>
 <main>
 <p>Antes de todo.</p>
 <section id="uno" class="level1">
@@ -45,22 +45,24 @@ HTML = """<!DOCTYPE html><html><head><title>T</title></head><body class="borrado
 
 def test_the_body_is_cut_before_each_h1_and_every_anchor_stays_in_one_chunk() -> None:
     chunks = split(HTML)
-    # The front matter; what comes before the first H1 (its own page: every H1 of the body starts one); Uno; Dos.
-    assert len(chunks) == 4
-    front, before, first, second = chunks
-    assert "<main>" not in front.html and "portada" in front.html and front.targets == ("dos",)
+    # The cover; the contents (marked data-trozo); what comes before the first H1 (on a page of its own: every H1
+    # of the body starts one); Uno; Dos.
+    assert len(chunks) == 5
+    cover, contents, before, first, second = chunks
+    assert "<main>" not in cover.html and "portada" in cover.html and "<nav" not in cover.html
+    assert "<main>" not in contents.html and "portada" not in contents.html and contents.targets == ("dos",)
     assert "Antes de todo" in before.html and "<h1>" not in before.html
     assert "<h1>Uno</h1>" in first.html and "Dos" not in first.html
     assert first.notes == (1,) and second.notes == (2,)
     # The part's wrapper opens in the second chunk with its ids: anchors live where their heading is.
     assert '<div id="parte-b"' in second.html and '<section id="dos"' in second.html
     assert '<section id="uno"' in first.html and 'class="level1">' in second.html and 'id="uno"' not in second.html
-    for anchor in ("uno", "dos", "tres", "parte-b", "nota-1", "nota-2"):
+    for anchor in ("uno", "dos", "tres", "parte-b", "nota-1", "nota-2", "toc-dos"):
         assert sum(anchor in c.anchors for c in chunks) == 1, anchor
     # Nothing of the body is lost or doubled: the text of the chunks is the text of <main>.
     text = lambda html: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()  # noqa: E731
     main = HTML[HTML.index("<main>") + 6 : HTML.index("</main>")]
-    bodies = [c.html[c.html.index("<main>") + 6 : c.html.index("</main>")] for c in chunks[1:]]
+    bodies = [c.html[c.html.index("<main>") + 6 : c.html.index("</main>")] for c in chunks[2:]]
     assert text(" ".join(bodies)) == text(main)
     # Each chunk is balanced: what a cut closes, the next chunk reopens.
     for body in bodies:
@@ -71,7 +73,7 @@ def test_the_body_is_cut_before_each_h1_and_every_anchor_stays_in_one_chunk() ->
 
 
 def test_a_note_is_kept_whole_with_its_paragraph_or_list_item() -> None:
-    front, _, first, second = split(HTML)
+    *_, first, second = split(HTML)
     assert '<p class="nota-junta">Texto<span id="nota-1"' in keep_whole(first.html, 1)
     assert '<li class="nota-junta">punto<span id="nota-2"' in keep_whole(second.html, 2)
     assert keep_whole(second.html, 1) is None
@@ -127,7 +129,7 @@ def test_chunks_laid_out_in_processes_make_one_exact_document(
     monkeypatch.setenv("IMPRENTA_PROCESOS", "2")
     run = pool.run(capsys, "pdf")
     assert run.code == 0
-    assert "5 de 5 partes maquetadas" in run.log  # front matter, the master's own part, three parts: none cached
+    assert "6 de 6 partes maquetadas" in run.log  # cover, contents, the master's own part, three parts: none cached
     pdf = pool.salida / "indice.pdf"
     assert pdf.read_bytes() == (here.salida / "indice.pdf").read_bytes()  # the processes change nothing
 
@@ -165,10 +167,10 @@ def test_chunks_laid_out_in_processes_make_one_exact_document(
         assert keys == sorted(keys) and keys[:total] == list(range(total))
         assert [int(p.StructParents) for p in doc.pages] == list(range(total))
 
-    # One paragraph of the second part changes: that part is laid out again, and the front matter, whose colophon
-    # prints the sources' hash; the other three come from the cache.
+    # One paragraph of the second part changes: that part is laid out again, and the cover, whose colophon prints
+    # the sources' hash; the contents and the other parts come from the cache.
     segunda = pool.master.parent / "partes/segunda.md"
     segunda.write_text(segunda.read_text(encoding="utf-8").replace("usa las", "emplea las", 1), encoding="utf-8")
     run = pool.run(capsys, "pdf")
-    assert "2 de 5 partes maquetadas" in run.log, run.log
+    assert "2 de 6 partes maquetadas" in run.log, run.log
     assert page_texts(pool.salida / "indice.pdf")[second].count("emplea las") == 1

@@ -1,4 +1,5 @@
-"""The PDF's HTML cut where the template forces a page break (each H1 of the body), so that parts lay out apart.
+"""The PDF's HTML cut where the template forces a page break, so that parts lay out apart: before each H1 of
+the body, and in the front matter before each element the template marks with `data-trozo` (the contents).
 
 Pandoc's HTML is well formed (every element closed, attributes escaped, no raw HTML: the assembler refuses
 it), so a tag scanner is enough and keeps every byte of the text as pandoc wrote it. A cut closes the
@@ -91,24 +92,30 @@ def _body_cuts(body: str) -> list[tuple[int, list[str]]]:
 
 
 def split(document: str) -> list[Chunk]:
-    """The front matter (everything before <main>) and the body cut before every H1 that follows content."""
+    """The front matter, cut before each element marked `data-trozo` (the contents), then the body cut before
+    every H1 that follows content. The first chunk (the cover) sets the running strings the others start from."""
     start = document.index("<main>")
     end = document.rindex("</main>")
-    head = document[: document.index("<body")]
-    body_tag = TAG.match(document, document.index("<body")).group(0)  # type: ignore[union-attr]
-    tail = document[end:]
+    body_at = document.index("<body")
+    head = document[:body_at]
+    body_tag = TAG.match(document, body_at).group(0)  # type: ignore[union-attr]
+    opening = f"{head}{body_tag}\n"
+    tail = document[end + len("</main>") :]
     body = document[start + len("<main>") : end]
 
-    pieces: list[str] = []
+    front = document[body_at + len(body_tag) : start]
+    marks = [m.start() for m in TAG.finditer(front) if not m.group(1) and re.search(r"\sdata-trozo\b", m.group(3))]
+    bounds = [0, *marks, len(front)]
+    # The front matter's pieces carry no empty <main>: its box would open one more page after the last break.
+    texts = [opening + front[a:b] + tail for a, b in zip(bounds, bounds[1:]) if front[a:b].strip()]
+
     previous, reopened = 0, ""
     for position, open_tags in _body_cuts(body):
         closing = "".join(f"</{TAG.match(t).group(2)}>" for t in reversed(open_tags))  # type: ignore[union-attr]
-        pieces.append(reopened + body[previous:position] + closing)
+        texts.append(f"{opening}<main>{reopened}{body[previous:position]}{closing}</main>{tail}")
         previous, reopened = position, "".join(ID_ATTRIBUTE.sub("", t) for t in open_tags)
-    pieces.append(reopened + body[previous:])
+    texts.append(f"{opening}<main>{reopened}{body[previous:]}</main>{tail}")
 
-    # The front matter without an empty <main>: its box would open one more page after the contents' break.
-    texts = [document[:start] + tail[len("</main>"):]] + [f"{head}{body_tag}\n<main>{piece}{tail}" for piece in pieces]
     chunks = []
     for index, text in enumerate(texts):
         text, targets = _links_to_placeholders(text)

@@ -141,12 +141,12 @@ def merge(front: Path, bodies: list[Path], furniture: Path, dest: Path, attachme
                 bookmarks.extend(_outline(outline.root, copy))
 
         total = len(pdf.pages)
-        nums = Array()
+        nums: list[Any] = []
         for key, value in sorted(page_entries, key=lambda e: e[0]):
-            nums.extend([key, value])
+            nums += [key, value]
         for index, value in enumerate(annotation_entries):
-            nums.extend([total + index, value])
-        root.ParentTree = pdf.make_indirect(Dictionary(Nums=nums))
+            nums += [total + index, value]
+        root.ParentTree = pdf.make_indirect(Dictionary(Nums=Array(nums)))
         root.ParentTreeNextKey = total + len(annotation_entries)
 
         broken = []

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import re
 from collections.abc import Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 SOURCES_ATTACHMENT = "fuentes.zip"
 # Rounds of filling page numbers in and laying out again the chunks whose numbers changed.
 MAX_ROUNDS = 6
-# Below this much body HTML, worker processes cost more to start than they save: lay out in this process.
-POOL_THRESHOLD = 120_000
+# Below this much Markdown (about 30 pages), worker processes cost more to start than they save.
+POOL_THRESHOLD = 60_000
 # IMPRENTA_PROCESOS=N lays out in N processes (1: in this one); unset, one per core for long documents.
 PROCESSES_VARIABLE = "IMPRENTA_PROCESOS"
 # Part of every layout's cache key: bump when the HTML handed to WeasyPrint or the chunk files change shape.
@@ -106,60 +106,66 @@ class PdfFormat:
         self, doc: Document, config: Config, dest: Path, problems: Problems, inputs: Mapping[str, Path]
     ) -> dict[str, object]:
         identity = identify(doc)
-        # The DOCX renders alongside; its name is known now, its file is only waited for when attached.
-        ast, notes = pdf_ast(doc, identity, f"{doc.name}{DocxFormat.suffix}")
-        chunks = split(to_html(ast, config))
-        front, bodies = chunks[0], chunks[1:]
+        # The workers start now, while pandoc writes the HTML (a few seconds for a long document).
+        with _Layouts(config, dest.parent, sum(len(s.text) for s in doc.sources)) as layouts:
+            # The DOCX renders alongside; its name is known now, its file is only waited for when attached.
+            ast, notes = pdf_ast(doc, identity, f"{doc.name}{DocxFormat.suffix}")
+            chunks = split(to_html(ast, config))
+            laid_out, offsets, paths, furniture, laid_now = self._lay_out(chunks, doc, config, layouts, dest.name)
+        self._report_notes(laid_out, offsets, notes, problems)
+        self._report(sorted({w for laid in laid_out for w in laid.warnings}), config, problems)
+        total = merge(paths[0], paths[1:], furniture, dest, self._attachments(doc, identity, inputs["docx"]))
+        return {"páginas": total, "partes maquetadas": f"{len(laid_now)} de {len(chunks)}"}
+
+    @staticmethod
+    def _lay_out(
+        chunks: list[Chunk], doc: Document, config: Config, layouts: _Layouts, name: str
+    ) -> tuple[list[Laid], list[int], list[Path], Path, set[int]]:
+        """Lay out every chunk until the page numbers they print are the pages laid out, then the furniture."""
+        cover = chunks[0]
         images = tuple(sorted((image_url(i.variants["pdf"].path), str(i.variants["pdf"].path))
                               for i in doc.images if "pdf" in i.variants))
-        base = config.templates_dir.as_uri() + "/"
+        base, templates = config.templates_dir.as_uri() + "/", str(config.templates_dir)
 
         def job(chunk: Chunk, pages: dict[str, int], style: str = "") -> Job:
             html = chunk.with_pages(pages)
-            # The front matter reports the running strings it sets (the document's title in the header):
-            # every body chunk starts from them.
-            return Job(with_style(html, style) if style else html, BODY, base, str(config.templates_dir), images,
-                       chunk.notes, strings=chunk is front)
+            # The cover reports the running strings it sets (the document's title in the header): every other
+            # chunk starts from them, and from the footnote number where the previous one ended.
+            return Job(with_style(html, style) if style else html, BODY, base, templates, images, chunk.notes,
+                       strings=chunk is cover)
 
-        with _Layouts(config, dest.parent, sum(len(c.html) for c in bodies), len(bodies)) as layouts:
-            # The front matter first, in this process while the workers start.
-            first = job(front, {})
-            path, laid, fresh = layouts.run([first], f"maquetando {dest.name} (portada)")[0]
-            done: dict[int, tuple[Job, Path, Laid]] = {0: (first, path, laid)}
-            laid_now: set[int] = {0} if fresh else set()  # chunks laid out by this build, not taken from the cache
-            strings = laid.strings
+        first = job(cover, {})
+        path, laid, fresh = layouts.run([first], f"maquetando {name} (portada)")[0]
+        done: dict[int | str, tuple[Job, Path, Laid]] = {0: (first, path, laid)}
+        laid_now: set[int | str] = {0} if fresh else set()  # chunks laid out by this build, not cached
+        entry = ", ".join(f"{n} {css_string(t)}" for n, t in laid.strings.items())
 
-            def body_job(chunk: Chunk, pages: dict[str, int]) -> Job:
-                style = f"main {{ counter-reset: footnote {chunk.notes[0] - 1 if chunk.notes else 0};"
-                style += f" string-set: {', '.join(f'{n} {css_string(t)}' for n, t in strings.items())}; }}" if strings else " }"
-                return job(chunk, pages, style)
+        def body_job(chunk: Chunk, pages: dict[str, int]) -> Job:
+            style = f"body {{ counter-reset: footnote {chunk.notes[0] - 1 if chunk.notes else 0};"
+            return job(chunk, pages, style + (f" string-set: {entry}; }}" if entry else " }"))
 
-            pages: dict[str, int] = {}  # the page of each anchor in the whole document, as far as known
-            offsets = [0]
-            for _ in range(MAX_ROUNDS):
-                wanted = {0: job(front, pages)} | {c.index: body_job(c, pages) for c in bodies}
-                todo = [i for i, j in wanted.items() if i not in done or done[i][0] != j]
-                if not todo:
-                    break
-                label = f"maquetando {dest.name}" + (" de nuevo (números de página)" if len(done) > 1 else "")
-                for i, (path, laid, fresh) in zip(todo, layouts.run([wanted[i] for i in todo], label)):
-                    done[i] = (wanted[i], path, laid)
-                    if fresh:
-                        laid_now.add(i)
-                pages, offsets = _page_numbers([done[i][2] for i in sorted(done)])
-            else:
-                raise ToolError(["weasyprint"], None, "", "los números de página no se estabilizan; "
-                                "compruebe las referencias cruzadas del documento")
-            laid_out = [done[i][2] for i in sorted(done)]
-            names = [name for laid in laid_out for name in laid.names]
-            furniture_job = _furniture_job(front, names, base, str(config.templates_dir))
-            furniture = layouts.run([furniture_job], f"pie de página de {dest.name}")[0][0]
-
-        self._report_notes(laid_out, offsets, notes, problems)
-        self._report(sorted({w for laid in laid_out for w in laid.warnings}), config, problems)
-        total = merge(done[0][1], [done[i][1] for i in sorted(done) if i], furniture, dest,
-                      self._attachments(doc, identity, inputs["docx"]))
-        return {"páginas": total, "partes maquetadas": f"{len(laid_now)} de {len(chunks)}"}
+        pages: dict[str, int] = {}  # the page of each anchor in the whole document, as far as known
+        offsets = [0]
+        for _ in range(MAX_ROUNDS):
+            wanted: dict[int | str, Job] = {0: job(cover, pages)} | {c.index: body_job(c, pages) for c in chunks[1:]}
+            if len(done) > len(chunks) - 1:  # every chunk laid out once: the furniture goes with this round
+                names = [n for i in range(len(chunks)) for n in done[i][2].names]
+                wanted[FURNITURE] = _furniture_job(cover, names, base, templates)
+            todo = [i for i, j in wanted.items() if i not in done or done[i][0] != j]
+            if not todo:
+                break
+            label = f"maquetando {name}" + (" de nuevo (números de página)" if FURNITURE in wanted else "")
+            for i, (path, laid, fresh) in zip(todo, layouts.run([wanted[i] for i in todo], label)):
+                done[i] = (wanted[i], path, laid)
+                if fresh and i != FURNITURE:
+                    laid_now.add(i)
+            pages, offsets = _page_numbers([done[i][2] for i in range(len(chunks))])
+        else:
+            raise ToolError(["weasyprint"], None, "", "los números de página no se estabilizan; "
+                            "compruebe las referencias cruzadas del documento")
+        order = range(len(chunks))
+        return ([done[i][2] for i in order], offsets, [done[i][1] for i in order], done[FURNITURE][1],
+                set(laid_now))  # type: ignore[arg-type]
 
     @staticmethod
     def _attachments(doc: Document, identity: Identity, docx: Path) -> list[Attachment]:
@@ -228,10 +234,10 @@ def _page_numbers(laid_out: list[Laid]) -> tuple[dict[str, int], list[int]]:
     return pages, offsets
 
 
-def _furniture_job(front: Chunk, names: list[str], base: str, templates_dir: str) -> Job:
+def _furniture_job(cover: Chunk, names: list[str], base: str, templates_dir: str) -> Job:
     """Empty pages, one per page of the document and with its @page name, that print only the furniture."""
-    head = front.html[: front.html.index("<body")]
-    body_tag = front.html[front.html.index("<body") : front.html.index(">", front.html.index("<body")) + 1]
+    head = cover.html[: cover.html.index("<body")]
+    body_tag = cover.html[cover.html.index("<body") : cover.html.index(">", cover.html.index("<body")) + 1]
     style = ("@page { background: none !important; border: none !important; }"
              " html, body { background: none !important; }"
              " .imprenta-pagina { break-after: page; } .imprenta-pagina:last-child { break-after: auto; }")
@@ -247,14 +253,12 @@ def _templates_digest(config: Config) -> str:
     return h.hexdigest()
 
 
-def _processes(body_size: int, chunks: int) -> int:
-    """How many worker processes lay out the body: none (this process) for a short document."""
+def _processes(source_size: int) -> int:
+    """How many worker processes lay out the chunks: none (this process) for a short document."""
     wanted = os.environ.get(PROCESSES_VARIABLE, "")
     if wanted.isdigit() and int(wanted) > 0:
-        return min(int(wanted), chunks) if int(wanted) > 1 else 1
-    if body_size < POOL_THRESHOLD or chunks < 2:
-        return 1
-    return max(1, min(os.cpu_count() or 1, chunks))
+        return int(wanted)
+    return 1 if source_size < POOL_THRESHOLD else max(1, os.cpu_count() or 1)
 
 
 class _Layouts:
@@ -262,21 +266,23 @@ class _Layouts:
 
     NAMESPACE = "maquetas"
 
-    def __init__(self, config: Config, scratch: Path, body_size: int, chunks: int) -> None:
+    def __init__(self, config: Config, scratch: Path, source_size: int) -> None:
         import weasyprint
 
         self.cache = Cache(config.cache_dir)
         self.scratch = scratch
         self.salt = "\x1f".join([LAYOUT_VERSION, weasyprint.__version__, _templates_digest(config)])
-        self.processes = _processes(body_size, chunks)
+        self.processes = _processes(source_size)
         self.pool: Executor | None = None
 
     def __enter__(self) -> _Layouts:
         if self.processes > 1:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["imprenta.formats.layout", "weasyprint"])
-            self.pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context)
-            self.pool.submit(os.getpid)  # start the workers now, while the front matter is laid out here
+            # A worker ends after each chunk: the memory of a layout goes back to the system, not to its heap.
+            self.pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context, max_tasks_per_child=1)
+            for _ in range(self.processes):
+                self.pool.submit(os.getpid)  # start the workers now
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -295,18 +301,29 @@ class _Layouts:
             pdf, facts = self.cache.lookup(self.NAMESPACE, key, ".pdf"), self.cache.lookup(self.NAMESPACE, key, ".json")
             if pdf is not None and facts is not None:
                 results[index] = (pdf, _laid_from_json(facts.read_text(encoding="utf-8")), False)
-                continue
-            dest = self.scratch / f"{key}.pdf"
-            future = self.pool.submit(lay_out, job, str(dest)) if self.pool is not None and len(jobs) > 1 else None
-            pending[index] = (key, dest, future)
+            else:
+                pending[index] = (key, self.scratch / f"{key}.pdf", None)
+        if self.pool is not None:
+            # Longest first, so that no worker is left with a long chunk at the end while the other waits.
+            for index in sorted(pending, key=lambda i: -len(jobs[i].html)):
+                key, dest, _ = pending[index]
+                pending[index] = (key, dest, self.pool.submit(lay_out, jobs[index], str(dest)))
         with counting(label, len(pending)) as tick:
-            for index, (key, dest, future) in pending.items():
-                laid = future.result() if future is not None else lay_out(jobs[index], str(dest))
+
+            def finish(index: int, laid: Laid) -> None:
+                key, dest, _ = pending[index]
                 facts_file = dest.with_suffix(".json")
                 facts_file.write_text(json.dumps(asdict(laid), ensure_ascii=False), encoding="utf-8")
                 self.cache.store(self.NAMESPACE, key, ".json", facts_file)
                 results[index] = (self.cache.store(self.NAMESPACE, key, ".pdf", dest), laid, True)
                 tick(laid.pages)
+
+            futures = {future: index for index, (_, _, future) in pending.items() if future is not None}
+            for index, (_, dest, future) in pending.items():
+                if future is None:
+                    finish(index, lay_out(jobs[index], str(dest)))
+            for future in as_completed(futures):
+                finish(futures[future], future.result())
         return [results[i] for i in range(len(jobs))]
 
 
