@@ -56,7 +56,8 @@ def counting(label: str, total: int) -> Iterator[Callable[[int], None]]:
         nonlocal done, pages
         done, pages = done + 1, pages + made
         if enabled():
-            _draw(f"      {label}: {done} de {total} partes, {pages} páginas ({time.monotonic() - started:.0f} s)")
+            count = f"{done} de {total} partes, " if total > 1 else ""
+            _draw(f"      {label}: {count}{pages} páginas ({time.monotonic() - started:.0f} s)")
 
     yield tick
     if enabled() and total and sys.stderr.isatty():

@@ -174,3 +174,22 @@ def test_chunks_laid_out_in_processes_make_one_exact_document(
     run = pool.run(capsys, "pdf")
     assert "2 de 6 partes maquetadas" in run.log, run.log
     assert page_texts(pool.salida / "indice.pdf")[second].count("emplea las") == 1
+
+
+def test_the_plan_in_chunks_reads_as_the_plan_laid_out_whole(
+    plan: Project, built_plan: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Short documents are laid out whole; forced into chunks, the plan prints the same text on every page:
+    contents and cross-reference page numbers, footnote numbers, running headers, "Página X de Y"."""
+    monkeypatch.setenv("IMPRENTA_PROCESOS", "2")
+    run = plan.run(capsys, "pdf")
+    assert run.code == 0 and "partes maquetadas" in run.log
+    chunked, whole = page_texts(plan.salida / "plan.pdf"), page_texts(built_plan.salida / "plan.pdf")
+    assert len(chunked) == len(whole)
+    for number, (a, b) in enumerate(zip(chunked, whole), start=1):
+        assert a.split() == b.split(), f"página {number}"
+    with pikepdf.open(plan.salida / "plan.pdf") as a, pikepdf.open(built_plan.salida / "plan.pdf") as b:
+        assert set(a.attachments) == set(b.attachments) == {"fuentes.zip", "plan.docx"}
+        assert len(a.Root.AF) == 2 and a.open_metadata()["pdfaid:part"] == "3"
+        with a.open_outline() as x, b.open_outline() as y:
+            assert [i.title for i in x.root] == [i.title for i in y.root]

@@ -106,5 +106,5 @@ def test_progress_of_the_layout_is_shown(mini: Project, capsys: pytest.CaptureFi
     monkeypatch.setenv("IMPRENTA_PROGRESO", "1")
     run = mini.run(capsys, "pdf")
     assert run.code == 0
-    assert re.search(r"maquetando indice\.pdf: 4 de 4 partes, \d+ páginas \(\d+ s\)", run.log), run.log
+    assert re.search(r"maquetando indice\.pdf: \d+ páginas \(\d+ s\)", run.log), run.log
     assert "listo en " in run.log and "indice.pdf " in run.log.split("listo en ")[1]  # the stage's own time

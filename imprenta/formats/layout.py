@@ -8,6 +8,7 @@ result is cached by the hash of exactly those inputs. Two kinds of job:
   the page number filled in from the other chunks. Footnotes strayed from their call are repaired here.
 - `pie`: the page furniture that needs those counters ("Página X de Y"), on empty pages, one per page of
   the whole document, later laid over it.
+- `entero`: a short document in one piece, with the template as it is.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ MIME_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", 
 VARIANT = "pdf/a-3b"
 # Layout passes to bring every footnote back to its call's page; each pass keeps more paragraphs whole.
 MAX_NOTE_PASSES = 6
-BODY, FURNITURE = "cuerpo", "pie"
+BODY, FURNITURE, WHOLE = "cuerpo", "pie", "entero"
 
 _MARGIN_RULE = re.compile(r"(@(?:top|bottom|left|right)-[a-z-]+\s*\{)([^{}]*)\}")
 _CONTENT = re.compile(r"(?<![-\w])content\s*:\s*[^;{}]*")
@@ -39,6 +40,9 @@ _TARGET_PAGE = re.compile(r"target-counter\(\s*attr\(\s*href(?:\s+url)?\s*\)\s*,
 
 def rewrite_css(text: str, mode: str) -> str:
     """The template's style sheet for one kind of job (see the module's docstring)."""
+
+    if mode == WHOLE:
+        return text
 
     def margin(m: re.Match[str]) -> str:
         declarations = m.group(2)
@@ -172,7 +176,7 @@ def lay_out(job: Job, dest: str) -> Laid:
             rendered = None
             gc.collect()  # let the previous pass's layout go before the next one is built
             rendered = weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher).render(
-                pdf_tags=job.mode == BODY
+                pdf_tags=job.mode != FURNITURE
             )
             misplaced, strings = _survey(rendered, job.notes, job.strings)
             # On each page the first strayed note usually drags the page's later ones along: fix the first of
@@ -193,7 +197,7 @@ def lay_out(job: Job, dest: str) -> Laid:
             for name in page.anchors:
                 anchors.setdefault(name, index)
         names = [page._page_box.page_type.name or "" for page in rendered.pages]
-        rendered.write_pdf(dest, pdf_variant=VARIANT, pdf_tags=job.mode == BODY)
+        rendered.write_pdf(dest, pdf_variant=VARIANT, pdf_tags=job.mode != FURNITURE)
         return Laid(len(rendered.pages), names, anchors, misplaced, caught.messages, strings, attempt,
                     time.monotonic() - started)
     finally:

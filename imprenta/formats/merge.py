@@ -94,6 +94,31 @@ def _attach(pdf: Any, attachment: Attachment) -> Any:
     )
 
 
+def finish(single: Path, dest: Path, attachments: list[Attachment]) -> int:
+    """A document laid out in one piece: only its attachments are added. Returns its number of pages."""
+    import pikepdf
+
+    with pikepdf.open(single) as pdf:
+        _attach_all(pdf, attachments)
+        pdf.save(dest, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return len(pdf.pages)
+
+
+def _attach_all(pdf: Any, attachments: list[Attachment]) -> None:
+    from pikepdf import Array, Dictionary, String
+
+    if not attachments:
+        return
+    specs = [_attach(pdf, a) for a in attachments]
+    files = Array()
+    for attachment, spec in sorted(zip(attachments, specs), key=lambda e: e[0].name.encode("utf-8")):
+        files.extend([String(attachment.name), spec])
+    if "/Names" not in pdf.Root:
+        pdf.Root.Names = Dictionary()
+    pdf.Root.Names.EmbeddedFiles = pdf.make_indirect(Dictionary(Names=files))
+    pdf.Root.AF = Array(specs)
+
+
 def merge(front: Path, bodies: list[Path], furniture: Path, dest: Path, attachments: list[Attachment]) -> int:
     """Write the whole document to `dest`; returns its number of pages."""
     import pikepdf
@@ -108,7 +133,9 @@ def merge(front: Path, bodies: list[Path], furniture: Path, dest: Path, attachme
         annotation_entries: list[Any] = []  # struct elements of annotations, in order
         renumber: dict[tuple[int, int], int] = {}  # (first page of the chunk, old key) -> index among annotations
         destinations: dict[str, Any] = {}
+        linked: set[str] = set()
         bookmarks: list[Any] = []
+        total = sum(len(src.pages) for src in sources)
         for src in sources:
             base = 0 if src is pdf else len(pdf.pages)
             count = len(src.pages)
@@ -128,19 +155,26 @@ def merge(front: Path, bodies: list[Path], furniture: Path, dest: Path, attachme
                 else:
                     renumber[(base, int(key))] = len(annotation_entries)
                     annotation_entries.append(copy(value))
+            # One pass over the chunk's annotations: parent-tree keys after the pages', links to destinations.
             for index in range(count):
                 page = pdf.pages[base + index].obj
                 page.StructParents = base + index
                 for annotation in page.get("/Annots", ()):
                     if "/StructParent" in annotation:
-                        annotation.StructParent = renumber[(base, int(annotation.StructParent))]  # offset below
+                        annotation.StructParent = total + renumber[(base, int(annotation.StructParent))]
+                    action = annotation.get("/A")
+                    uri = str(action.get("/URI", "")) if action is not None else ""
+                    if uri.startswith(ANCHOR_SCHEME):
+                        name = unquote(uri[len(ANCHOR_SCHEME) :])
+                        linked.add(name)
+                        del annotation.A
+                        annotation.Dest = annotation.Contents = String(name)
             if "/Names" in src.Root and "/Dests" in src.Root.Names:
                 for name, target in _pairs(src.Root.Names.Dests.Names):
                     destinations.setdefault(str(name), copy(target))
             with src.open_outline() as outline:
                 bookmarks.extend(_outline(outline.root, copy))
 
-        total = len(pdf.pages)
         nums: list[Any] = []
         for key, value in sorted(page_entries, key=lambda e: e[0]):
             nums += [key, value]
@@ -149,41 +183,21 @@ def merge(front: Path, bodies: list[Path], furniture: Path, dest: Path, attachme
         root.ParentTree = pdf.make_indirect(Dictionary(Nums=Array(nums)))
         root.ParentTreeNextKey = total + len(annotation_entries)
 
-        broken = []
-        for page in pdf.pages:
-            for annotation in page.obj.get("/Annots", ()):
-                if "/StructParent" in annotation:
-                    annotation.StructParent = total + int(annotation.StructParent)
-                action = annotation.get("/A")
-                uri = str(action.get("/URI", "")) if action is not None else ""
-                if uri.startswith(ANCHOR_SCHEME):
-                    name = unquote(uri[len(ANCHOR_SCHEME):])
-                    if name not in destinations:
-                        broken.append(name)
-                    del annotation.A
-                    annotation.Dest = String(name)
-                    annotation.Contents = String(name)
-        if broken:
-            raise ValueError(f"enlaces internos sin destino: {', '.join(sorted(set(broken)))}")
-        names = Array()
+        if broken := linked - set(destinations):  # the assembler resolved every link: this would be a bug here
+            raise ValueError(f"enlaces internos sin destino: {', '.join(sorted(broken))}")
+        names: list[Any] = []
         for name in sorted(destinations, key=lambda n: n.encode("utf-8")):
-            names.extend([String(name), destinations[name]])
+            names += [String(name), destinations[name]]
         if "/Names" not in pdf.Root:
             pdf.Root.Names = Dictionary()
-        pdf.Root.Names.Dests = pdf.make_indirect(Dictionary(Names=names))
+        pdf.Root.Names.Dests = pdf.make_indirect(Dictionary(Names=Array(names)))
         with pdf.open_outline() as outline:
             outline.root.clear()
             outline.root.extend(bookmarks)
 
         _lay_over(pdf, furniture)
 
-        if attachments:
-            specs = [_attach(pdf, a) for a in attachments]
-            files = Array()
-            for attachment, spec in sorted(zip(attachments, specs), key=lambda e: e[0].name.encode("utf-8")):
-                files.extend([String(attachment.name), spec])
-            pdf.Root.Names.EmbeddedFiles = pdf.make_indirect(Dictionary(Names=files))
-            pdf.Root.AF = Array(specs)
+        _attach_all(pdf, attachments)
         pdf.save(dest, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return total
     finally:

@@ -4,7 +4,8 @@ The layout, which is most of the work, is split where the template forces a new 
 body): the chunks are laid out side by side in worker processes, each cached by the hash of its HTML, and
 merged into one PDF (see chunks.py, layout.py and merge.py). Page numbers that a chunk prints (contents,
 cross-references) come from the other chunks' layouts, filled in until they no longer change; the
-"Página X de Y" furniture is laid out once the total is known and laid over the pages.
+"Página X de Y" furniture is laid out once the total is known and laid over the pages. A short document
+is laid out whole, in this process: there, starting workers and merging would cost more than they save.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from ..progress import counting
 from ..tools import pandoc_path, run_tool
 from .chunks import Chunk, css_string, split, with_style
 from .docx import DocxFormat
-from .layout import BODY, FURNITURE, Job, Laid, lay_out
-from .merge import Attachment, merge
+from .layout import BODY, FURNITURE, WHOLE, Job, Laid, lay_out
+from .merge import Attachment, finish, merge
 from .notes import Note, inline_notes
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ SOURCES_ATTACHMENT = "fuentes.zip"
 MAX_ROUNDS = 6
 # Below this much Markdown (about 30 pages), worker processes cost more to start than they save.
 POOL_THRESHOLD = 60_000
-# IMPRENTA_PROCESOS=N lays out in N processes (1: in this one); unset, one per core for long documents.
+# IMPRENTA_PROCESOS=N lays out in chunks in N processes (1: in this one); unset, a document under
+# POOL_THRESHOLD is laid out whole in this process, a longer one in chunks in one process per core.
 PROCESSES_VARIABLE = "IMPRENTA_PROCESOS"
 # Part of every layout's cache key: bump when the HTML handed to WeasyPrint or the chunk files change shape.
 LAYOUT_VERSION = "1"
@@ -110,7 +112,15 @@ class PdfFormat:
         with _Layouts(config, dest.parent, sum(len(s.text) for s in doc.sources)) as layouts:
             # The DOCX renders alongside; its name is known now, its file is only waited for when attached.
             ast, notes = pdf_ast(doc, identity, f"{doc.name}{DocxFormat.suffix}")
-            chunks = split(to_html(ast, config))
+            html = to_html(ast, config)
+            if not layouts.split:  # a short document: one layout, where splitting would only add work
+                whole = Job(html, WHOLE, config.templates_dir.as_uri() + "/", str(config.templates_dir),
+                            _images(doc), tuple(range(1, len(notes) + 1)))
+                path, laid, _ = layouts.run([whole], f"maquetando {dest.name}")[0]
+                self._report_notes([laid], [0], notes, problems)
+                self._report(laid.warnings, config, problems)
+                return {"páginas": finish(path, dest, self._attachments(doc, identity, inputs["docx"]))}
+            chunks = split(html)
             laid_out, offsets, paths, furniture, laid_now = self._lay_out(chunks, doc, config, layouts, dest.name)
         self._report_notes(laid_out, offsets, notes, problems)
         self._report(sorted({w for laid in laid_out for w in laid.warnings}), config, problems)
@@ -123,8 +133,7 @@ class PdfFormat:
     ) -> tuple[list[Laid], list[int], list[Path], Path, set[int]]:
         """Lay out every chunk until the page numbers they print are the pages laid out, then the furniture."""
         cover = chunks[0]
-        images = tuple(sorted((image_url(i.variants["pdf"].path), str(i.variants["pdf"].path))
-                              for i in doc.images if "pdf" in i.variants))
+        images = _images(doc)
         base, templates = config.templates_dir.as_uri() + "/", str(config.templates_dir)
 
         def job(chunk: Chunk, pages: dict[str, int], style: str = "") -> Job:
@@ -221,6 +230,12 @@ class PdfFormat:
             )
 
 
+def _images(doc: Document) -> tuple[tuple[str, str], ...]:
+    """The images the PDF may load: content URL and file of each one's PDF variant."""
+    return tuple(sorted((image_url(i.variants["pdf"].path), str(i.variants["pdf"].path))
+                        for i in doc.images if "pdf" in i.variants))
+
+
 def _page_numbers(laid_out: list[Laid]) -> tuple[dict[str, int], list[int]]:
     """Each anchor's page in the whole document (from 1), and where each chunk starts (pages before it)."""
     pages: dict[str, int] = {}
@@ -254,11 +269,11 @@ def _templates_digest(config: Config) -> str:
 
 
 def _processes(source_size: int) -> int:
-    """How many worker processes lay out the chunks: none (this process) for a short document."""
+    """How many worker processes lay out the chunks; 0: a short document, laid out whole in this process."""
     wanted = os.environ.get(PROCESSES_VARIABLE, "")
     if wanted.isdigit() and int(wanted) > 0:
         return int(wanted)
-    return 1 if source_size < POOL_THRESHOLD else max(1, os.cpu_count() or 1)
+    return 0 if source_size < POOL_THRESHOLD else max(1, os.cpu_count() or 1)
 
 
 class _Layouts:
@@ -273,6 +288,7 @@ class _Layouts:
         self.scratch = scratch
         self.salt = "\x1f".join([LAYOUT_VERSION, weasyprint.__version__, _templates_digest(config)])
         self.processes = _processes(source_size)
+        self.split = self.processes > 0
         self.pool: Executor | None = None
 
     def __enter__(self) -> _Layouts:
