@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import unicodedata
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 from .document import IMAGE_PLACEHOLDER, Document, Heading, ImageRef, SourceFile
@@ -82,13 +85,33 @@ class _Assembler:
         self.api_version: list[int] = [1, 23, 1, 1]
         self.images: list[ImageRef] = []
         self.headings: list[Heading] = []
+        self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="pandoc")
+        self.prefetched: dict[tuple[Path, str], Future[dict[str, Any]]] = {}
 
     # -- stage 1: read and parse every file of the inclusion tree -------------------------------------
+    def _parse(self, source: SourceFile) -> dict[str, Any]:
+        future = self.prefetched.pop((source.path, source.text), None)
+        return future.result() if future is not None else parse_markdown(
+            source.text, display_path(source.path), self.project.config.cache_dir)
+
+    def _prefetch(self, source: SourceFile, blocks: Blocks) -> None:
+        """Start parsing the parts a file lists, side by side, before they are included one by one."""
+        for block in blocks:
+            for url in _part_links(block) or ():
+                target = (source.path.parent / unquote(url.split("#", 1)[0])).resolve()
+                if target in self.included or target in self.nodes or not exists(target):
+                    continue  # the inclusion itself reports what is wrong with it
+                part = read_source(target, Problems(), Location(target, 1))
+                if part is not None and part.text.strip() and (part.path, part.text) not in self.prefetched:
+                    self.prefetched[(part.path, part.text)] = self.pool.submit(
+                        parse_markdown, part.text, display_path(part.path), self.project.config.cache_dir)
+
     def collect(self, source: SourceFile, chain: list[Path], listed_at: Location) -> _FileNode:
-        ast = parse_markdown(source.text, display_path(source.path))
+        ast = self._parse(source)
         self.api_version = ast["pandoc-api-version"]
         node = _FileNode(source=source, blocks=ast["blocks"], listed_at=listed_at)
         self.nodes[source.path] = node
+        self._prefetch(source, node.blocks)
         self.sources.append(source)
         seen: dict[str, int] = {}
         for index, block in enumerate(node.blocks):
@@ -392,7 +415,8 @@ def assemble(project: Project, problems: Problems) -> Document:
         problems.error(master.location(1), "el documento maestro está vacío", "fuente.vacia")
         problems.stop_if_errors()
     assembler.included[master.path] = master.location(1)
-    root = assembler.collect(master, [master.path], master.location(1))
+    with assembler.pool:
+        root = assembler.collect(master, [master.path], master.location(1))
     assembler.assign_anchors(root)
     for node in assembler._document_order(root):
         assembler.resolve_references(node)

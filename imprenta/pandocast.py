@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .tools import pandoc_path, run_tool
@@ -17,13 +21,28 @@ Element = dict[str, Any]
 Blocks = list[Element]
 
 
-def parse_markdown(text: str, what: str) -> dict[str, Any]:
-    """Parse Markdown text once into pandoc's JSON AST."""
+def parse_markdown(text: str, what: str, cache: Path | None = None) -> dict[str, Any]:
+    """Parse Markdown text once into pandoc's JSON AST; with a cache folder, a text parsed before is not again."""
+    stored = None
+    if cache is not None:
+        binary = Path(pandoc_path()).stat()
+        key = hashlib.sha256(f"{MARKDOWN_FORMAT}\x1f{binary.st_size}\x1f{binary.st_mtime_ns}\x1f{text}".encode()).hexdigest()
+        stored = cache / "pandoc-json" / f"{key[:32]}.json"
+        try:
+            return json.loads(stored.read_bytes())
+        except (OSError, ValueError):
+            pass  # not parsed yet, or an entry cut short by a killed build: parse again
     result = run_tool(
         [pandoc_path(), "--sandbox", "--from", MARKDOWN_FORMAT, "--to", "json"],
         input_bytes=text.encode("utf-8"),
         what=f"pandoc (leyendo {what})",
     )
+    if stored is not None:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=stored.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(result.stdout)
+        os.replace(tmp, stored)
     return json.loads(result.stdout)
 
 

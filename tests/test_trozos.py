@@ -174,6 +174,12 @@ def test_chunks_laid_out_in_processes_make_one_exact_document(
     run = pool.run(capsys, "pdf")
     assert "2 de 6 partes maquetadas" in run.log, run.log
     assert page_texts(pool.salida / "indice.pdf")[second].count("emplea las") == 1
+    # The PDF put together from cached chunks is, byte for byte, the one a clean build of the edited sources makes.
+    clean = _copy(pool, tmp_path_factory.mktemp("limpia") / "p")
+    shutil.rmtree(clean.cache)
+    shutil.rmtree(clean.salida)
+    assert clean.run(capsys, "pdf").code == 0
+    assert (clean.salida / "indice.pdf").read_bytes() == (pool.salida / "indice.pdf").read_bytes()
 
 
 def test_the_plan_in_chunks_reads_as_the_plan_laid_out_whole(
