@@ -41,10 +41,11 @@ log = logging.getLogger(__name__)
 SOURCES_ATTACHMENT = "fuentes.zip"
 # Rounds of filling page numbers in and laying out again the chunks whose numbers changed.
 MAX_ROUNDS = 6
-# Below this much Markdown (about 30 pages), worker processes cost more to start than they save.
+# Below this much Markdown (about 20 pages), worker processes cost more to start than they save; nor do
+# they pay when one file holds more than this share of the text.
 POOL_THRESHOLD = 60_000
-# IMPRENTA_PROCESOS=N lays out in chunks in N processes (1: in this one); unset, a document under
-# POOL_THRESHOLD is laid out whole in this process, a longer one in chunks in one process per core.
+MAX_SHARE = 0.6
+# IMPRENTA_PROCESOS=N lays out in chunks in N processes (1: in this one); unset, see _processes().
 PROCESSES_VARIABLE = "IMPRENTA_PROCESOS"
 # Part of every layout's cache key: bump when the HTML handed to WeasyPrint or the chunk files change shape.
 LAYOUT_VERSION = "1"
@@ -109,7 +110,7 @@ class PdfFormat:
     ) -> dict[str, object]:
         identity = identify(doc)
         # The workers start now, while pandoc writes the HTML (a few seconds for a long document).
-        with _Layouts(config, dest.parent, sum(len(s.text) for s in doc.sources)) as layouts:
+        with _Layouts(config, dest.parent, [len(s.text) for s in doc.sources]) as layouts:
             # The DOCX renders alongside; its name is known now, its file is only waited for when attached.
             ast, notes = pdf_ast(doc, identity, f"{doc.name}{DocxFormat.suffix}")
             html = to_html(ast, config)
@@ -268,12 +269,16 @@ def _templates_digest(config: Config) -> str:
     return h.hexdigest()
 
 
-def _processes(source_size: int) -> int:
-    """How many worker processes lay out the chunks; 0: a short document, laid out whole in this process."""
+def _processes(source_sizes: list[int]) -> int:
+    """How many worker processes lay out the chunks; 0: laid out whole in this process, because the document
+    is short or one file holds most of it (its chunk would take as long as the whole document)."""
     wanted = os.environ.get(PROCESSES_VARIABLE, "")
     if wanted.isdigit() and int(wanted) > 0:
         return int(wanted)
-    return 0 if source_size < POOL_THRESHOLD else max(1, os.cpu_count() or 1)
+    total = sum(source_sizes)
+    if total < POOL_THRESHOLD or max(source_sizes) > MAX_SHARE * total:
+        return 0
+    return max(1, os.cpu_count() or 1)
 
 
 class _Layouts:
@@ -281,13 +286,13 @@ class _Layouts:
 
     NAMESPACE = "maquetas"
 
-    def __init__(self, config: Config, scratch: Path, source_size: int) -> None:
+    def __init__(self, config: Config, scratch: Path, source_sizes: list[int]) -> None:
         import weasyprint
 
         self.cache = Cache(config.cache_dir)
         self.scratch = scratch
         self.salt = "\x1f".join([LAYOUT_VERSION, weasyprint.__version__, _templates_digest(config)])
-        self.processes = _processes(source_size)
+        self.processes = _processes(source_sizes)
         self.split = self.processes > 0
         self.pool: Executor | None = None
 
