@@ -142,6 +142,10 @@ def _build(config: Config) -> BuildResult:
         result.stages[stage] = now - clock
         clock = now
 
+    if "pdf" in config.formats:
+        from .formats.pdf import warm_up
+
+        warm_up(config)
     log.info("[1/4] leyendo fuentes de %s", config.master.parent)
     doc = read_document(config, problems)
     lint_document(doc.sources, config.master.parent, problems)  # writing slips: warnings (errors with --estricto)

@@ -160,3 +160,22 @@ def test_password_is_never_taken_from_the_command_line(mini: Project, certs: dic
 def test_unsigned_pdf_is_reported(built_plan: Project, certs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     code, log = _verify(built_plan.salida / "plan.pdf", certs["autoridad"], capsys)
     assert code == 1 and "no tiene firma digital" in log and "python build.py pdf --firmar" in log
+
+
+def test_a_pdf_merged_from_chunks_is_signed_and_verifies(tmp_path: Path, shared_cache: Path, certs: dict[str, Path],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The signature goes on the file that pikepdf merged from chunks laid out in worker processes."""
+    from imprenta import cli
+
+    master = _copy_project(REPO, tmp_path, "fuente/plan.md")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IMPRENTA_CLAVE", PASSWORD)
+        mp.setenv("IMPRENTA_PROCESOS", "2")
+        code = cli.main(["pdf", "--firmar", str(certs["valido"]), "--firma-visible", "--fuente", str(master),
+                         "--salida", str(tmp_path / "salida"), "--cache", str(tmp_path / "cache"),
+                         "--plantillas", str(tmp_path / "plantillas")])
+    assert code == 0
+    assert "partes maquetadas" in capsys.readouterr().err
+    code, log = _verify(tmp_path / "salida/plan.pdf", certs["autoridad"], capsys)
+    assert code == 0, log
+    assert "integridad: intacta" in log and "cambios posteriores: ninguno" in log

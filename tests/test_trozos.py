@@ -161,7 +161,18 @@ def test_chunks_laid_out_in_processes_make_one_exact_document(
         assert [t for t, _ in tops] == ["Documento de prueba", "Parte 1", "Parte 2", "Parte 3"]
         for title, page in tops:
             assert title in texts[page - 1]
-        # One tag tree: every page's marked content maps to structure elements in one parent tree.
+        assert doc.check_pdf_syntax() == []  # qpdf reads every object, stream and cross-reference cleanly
+        # One tag tree: every page's marked content maps to structure elements in one parent tree, and every
+        # structure element points to a page of this file (none to a page of a chunk's file).
+        stack, elements = [doc.Root.StructTreeRoot], 0
+        while stack:
+            element = stack.pop()
+            if isinstance(element, pikepdf.Dictionary):
+                elements += 1
+                assert "/Pg" not in element or element.Pg.objgen in pages
+                kids = element.get("/K")
+                stack.extend(kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else [])
+        assert elements > 100
         nums = list(doc.Root.StructTreeRoot.ParentTree.Nums)
         keys = [int(k) for k in nums[0::2]]
         assert keys == sorted(keys) and keys[:total] == list(range(total))

@@ -18,7 +18,9 @@ import os
 import re
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +271,27 @@ def _templates_digest(config: Config) -> str:
     return h.hexdigest()
 
 
+def _context() -> Any:
+    """Workers fork from a server that has imported WeasyPrint once (a second or two), not each on its own."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["imprenta.formats.layout", "weasyprint"])
+    return context
+
+
+def warm_up(config: Config) -> None:
+    """Start the workers' fork server while the sources are read (one core is idle then), if the document
+    looks long enough to be laid out in chunks: by the size of the Markdown beside its master."""
+    from multiprocessing import forkserver
+
+    try:
+        size = sum(p.stat().st_size for p in config.master.parent.rglob("*.md"))
+    except OSError:
+        return
+    if size >= POOL_THRESHOLD and _processes([size]) != 0:
+        _context()
+        forkserver.ensure_running()
+
+
 def _processes(source_sizes: list[int]) -> int:
     """How many worker processes lay out the chunks; 0: laid out whole in this process, because the document
     is short or one file holds most of it (its chunk would take as long as the whole document)."""
@@ -287,19 +310,17 @@ class _Layouts:
     NAMESPACE = "maquetas"
 
     def __init__(self, config: Config, scratch: Path, source_sizes: list[int]) -> None:
-        import weasyprint
-
         self.cache = Cache(config.cache_dir)
         self.scratch = scratch
-        self.salt = "\x1f".join([LAYOUT_VERSION, weasyprint.__version__, _templates_digest(config)])
+        # WeasyPrint's version from its metadata: importing it here would cost this process half a second.
+        self.salt = "\x1f".join([LAYOUT_VERSION, package_version("weasyprint"), _templates_digest(config)])
         self.processes = _processes(source_sizes)
         self.split = self.processes > 0
         self.pool: Executor | None = None
 
     def __enter__(self) -> _Layouts:
         if self.processes > 1:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["imprenta.formats.layout", "weasyprint"])
+            context = _context()
             # A worker ends after each chunk: the memory of a layout goes back to the system, not to its heap.
             self.pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context, max_tasks_per_child=1)
             for _ in range(self.processes):
@@ -343,8 +364,15 @@ class _Layouts:
             for index, (_, dest, future) in pending.items():
                 if future is None:
                     finish(index, lay_out(jobs[index], str(dest)))
-            for future in as_completed(futures):
-                finish(futures[future], future.result())
+            try:
+                for future in as_completed(futures):
+                    finish(futures[future], future.result())
+            except BrokenProcessPool as exc:
+                raise ToolError(
+                    ["weasyprint"], None, str(exc),
+                    "un proceso de maquetación del PDF terminó de repente (¿falta de memoria?)",
+                    f"vuelva a compilar con menos procesos: {PROCESSES_VARIABLE}=1 python build.py",
+                ) from exc
         return [results[i] for i in range(len(jobs))]
 
 
