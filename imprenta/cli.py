@@ -67,7 +67,9 @@ def parser() -> argparse.ArgumentParser:
             "                                       comprueba la firma\n"
             "  python build.py --fuente otro/indice.md --salida /tmp/otro\n\n"
             "Cada problema se indica como archivo:línea: mensaje, con una sugerencia.\n"
-            "Las salidas se escriben solo si la compilación termina bien: si falla, salida/ queda como estaba."
+            "Las salidas se escriben solo si la compilación termina bien: si falla, salida/ queda como estaba.\n"
+            "Un documento largo se maqueta por partes, a la vez, en un proceso por núcleo;\n"
+            "IMPRENTA_PROCESOS=N fija cuántos (1: en el propio proceso, p. ej. si falta memoria)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
