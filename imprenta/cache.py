@@ -60,6 +60,16 @@ class Cache:
         os.replace(tmp_name, final)
         return final
 
+    def store_bytes(self, namespace: str, key: str, suffix: str, data: bytes) -> Path:
+        """Write bytes into the cache atomically and return their cached path."""
+        final = self.path(namespace, key, suffix)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-", suffix=suffix)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp_name, final)
+        return final
+
     def sweep(self, older_than: float = 24 * 3600) -> int:
         """Remove scratch folders and half-stored files left by builds that were killed (a day old or more)."""
         limit = time.time() - older_than

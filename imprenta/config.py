@@ -29,6 +29,10 @@ class Config:
     signature: Any = None
     visible_signature: bool = False
 
+    def template_files(self) -> list[Path]:
+        """Every file of plantillas/ (hidden ones aside): what a build's look depends on."""
+        return [p for p in self.templates_dir.rglob("*") if p.is_file() and not p.name.startswith(".")]
+
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
         env_cache = os.environ.get("IMPRENTA_CACHE")

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .cache import Cache
 from .tools import pandoc_path, run_tool
 
 # pandoc's own Markdown, with ASCII heading identifiers so that "Misión" gets the anchor "mision", and
 # lists allowed right after a paragraph: writers (and the seed plan) often omit the blank line before "* item".
 MARKDOWN_FORMAT = "markdown+ascii_identifiers+lists_without_preceding_blankline"
+
+# Cache namespace of parsed Markdown, keyed by the text, the reader's extensions and the pandoc binary.
+NAMESPACE = "pandoc-json"
 
 Element = dict[str, Any]
 Blocks = list[Element]
@@ -23,26 +24,23 @@ Blocks = list[Element]
 
 def parse_markdown(text: str, what: str, cache: Path | None = None) -> dict[str, Any]:
     """Parse Markdown text once into pandoc's JSON AST; with a cache folder, a text parsed before is not again."""
-    stored = None
+    store, key = None, ""
     if cache is not None:
         binary = Path(pandoc_path()).stat()
-        key = hashlib.sha256(f"{MARKDOWN_FORMAT}\x1f{binary.st_size}\x1f{binary.st_mtime_ns}\x1f{text}".encode()).hexdigest()
-        stored = cache / "pandoc-json" / f"{key[:32]}.json"
-        try:
-            return json.loads(stored.read_bytes())
-        except (OSError, ValueError):
-            pass  # not parsed yet, or an entry cut short by a killed build: parse again
+        store = Cache(cache)
+        key = Cache.key(MARKDOWN_FORMAT, str(binary.st_size), str(binary.st_mtime_ns), text)
+        if (found := store.lookup(NAMESPACE, key, ".json")) is not None:
+            try:
+                return json.loads(found.read_bytes())
+            except ValueError:
+                pass  # an entry cut short: parse again
     result = run_tool(
         [pandoc_path(), "--sandbox", "--from", MARKDOWN_FORMAT, "--to", "json"],
         input_bytes=text.encode("utf-8"),
         what=f"pandoc (leyendo {what})",
     )
-    if stored is not None:
-        stored.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=stored.parent, prefix=".tmp-", suffix=".json")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(result.stdout)
-        os.replace(tmp, stored)
+    if store is not None:
+        store.store_bytes(NAMESPACE, key, ".json", result.stdout)
     return json.loads(result.stdout)
 
 

@@ -142,10 +142,6 @@ def _build(config: Config) -> BuildResult:
         result.stages[stage] = now - clock
         clock = now
 
-    if "pdf" in config.formats:
-        from .formats.pdf import warm_up
-
-        warm_up(config)
     log.info("[1/4] leyendo fuentes de %s", config.master.parent)
     doc = read_document(config, problems)
     lint_document(doc.sources, config.master.parent, problems)  # writing slips: warnings (errors with --estricto)
@@ -181,9 +177,8 @@ def _build(config: Config) -> BuildResult:
             lap("firma")
         log.info("[4/4] publicando en %s", config.output_dir)
         result.outputs = publish({n: p for n, p in staged.items() if n in config.formats}, config.output_dir)
-    templates = [p for p in config.templates_dir.rglob("*") if p.is_file() and not p.name.startswith(".")]
-    remember(config, [*identity.files, *templates, config.master.parent / "metadatos.toml"], identity.root,
-             identity.revision, result.outputs)
+    inputs = [*identity.files, *config.template_files(), config.master.parent / "metadatos.toml"]
+    remember(config, inputs, identity.root, identity.revision, result.outputs)
     lap("publicación")
     result.seconds = time.monotonic() - started
     return result

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from .notes import KEEP_CLASS
 
@@ -38,7 +39,6 @@ class Chunk:
     html: str  # a complete HTML document; internal links carry `{{pagina:anchor}}` placeholders
     targets: tuple[str, ...]  # anchors whose page numbers this chunk prints
     notes: tuple[int, ...]  # footnote numbers inside, in order
-    anchors: tuple[str, ...] = field(default=())  # ids defined inside
 
     def with_pages(self, pages: dict[str, int]) -> str:
         """The chunk's HTML with every internal link's page number filled in (`?` while unknown)."""
@@ -59,34 +59,41 @@ def _links_to_placeholders(text: str) -> tuple[str, tuple[str, ...]]:
     return HREF.sub(replace, text), tuple(dict.fromkeys(targets))
 
 
+def _tags(text: str, end: int | None = None) -> Iterator[tuple[re.Match[str], str, list[re.Match[str]]]]:
+    """Each tag up to `end`, its kind ("open", "close" or "void") and the elements open before it, innermost
+    last. The list is the scanner's own: after the last tag it holds what is still open."""
+    stack: list[re.Match[str]] = []
+    for m in TAG.finditer(text, 0, len(text) if end is None else end):
+        closing, tag, attributes = m.group(1), m.group(2).lower(), m.group(3)
+        if closing:
+            yield m, "close", stack
+            while stack and stack[-1].group(2).lower() != tag:
+                stack.pop()
+            if stack:
+                stack.pop()
+        elif tag in VOID or attributes.rstrip().endswith("/"):
+            yield m, "void", stack
+        else:
+            yield m, "open", stack
+            stack.append(m)
+
+
 def _body_cuts(body: str) -> list[tuple[int, list[str]]]:
     """Positions where a body chunk starts (before each H1's run of opening tags) and the tags open there."""
-    stack: list[tuple[str, str]] = []
     cuts: list[tuple[int, list[str]]] = []
     run_start: tuple[int, int] | None = None  # (position, stack depth) of the run of opening tags before here
     last_end = 0
     content = False  # anything but opening tags and blank text seen since the chunk started
-    for m in TAG.finditer(body):
-        between = body[last_end : m.start()]
-        if between.strip():
+    for m, kind, stack in _tags(body):
+        if body[last_end : m.start()].strip() or kind != "open":
             content, run_start = True, None
-        closing, tag, attributes = m.group(1), m.group(2).lower(), m.group(3)
-        if closing:
-            while stack and stack[-1][0] != tag:
-                stack.pop()
-            if stack:
-                stack.pop()
-            content, run_start = True, None
-        elif tag in VOID or attributes.rstrip().endswith("/"):
-            content, run_start = True, None
-        else:
+        if kind == "open":
             if run_start is None:
                 run_start = (m.start(), len(stack))
-            if tag == "h1" and content and all(t in ("section", "div") for t, _ in stack):
+            if m.group(2).lower() == "h1" and content and all(t.group(2).lower() in ("section", "div") for t in stack):
                 position, depth = run_start
-                cuts.append((position, [text for _, text in stack[:depth]]))
+                cuts.append((position, [t.group(0) for t in stack[:depth]]))
                 content = False
-            stack.append((tag, m.group(0)))
         last_end = m.end()
     return cuts
 
@@ -119,9 +126,8 @@ def split(document: str) -> list[Chunk]:
     chunks = []
     for index, text in enumerate(texts):
         text, targets = _links_to_placeholders(text)
-        anchors = tuple(htmllib.unescape(a) for a in re.findall(r"\bid=\"([^\"]+)\"", text))
         notes = tuple(int(n) for n in NOTE.findall(text))
-        chunks.append(Chunk(index, text, targets, notes, anchors))
+        chunks.append(Chunk(index, text, targets, notes))
     return chunks
 
 
@@ -136,28 +142,18 @@ def keep_whole(text: str, note: int) -> str | None:
     call = text.find(f'<span id="nota-{note}"')
     if call < 0:
         return None
-    stack: list[tuple[str, int]] = []
-    for m in TAG.finditer(text, 0, call):
-        closing, tag, attributes = m.group(1), m.group(2).lower(), m.group(3)
-        if closing:
-            while stack and stack[-1][0] != tag:
-                stack.pop()
-            if stack:
-                stack.pop()
-        elif tag not in VOID and not attributes.rstrip().endswith("/"):
-            stack.append((tag, m.start()))
-    block = next(((tag, at) for tag, at in reversed(stack) if tag in KEEPABLE), None)
+    stack: list[re.Match[str]] = []
+    for _, _, stack in _tags(text, call):
+        pass
+    block = next((m for m in reversed(stack) if m.group(2).lower() in KEEPABLE), None)
     if block is None:
         return None
-    tag, at = block
-    start_tag = TAG.match(text, at)
-    assert start_tag is not None
-    original = start_tag.group(0)
+    original, tag = block.group(0), block.group(2)
     if 'class="' in original:
         changed = original.replace('class="', f'class="{KEEP_CLASS} ', 1)
     else:
-        changed = f'<{start_tag.group(2)} class="{KEEP_CLASS}"{original[len(tag) + 1:]}'
-    return text[:at] + changed + text[start_tag.end():]
+        changed = f'<{tag} class="{KEEP_CLASS}"{original[len(tag) + 1:]}'
+    return text[: block.start()] + changed + text[block.end() :]
 
 
 def css_string(value: str) -> str:

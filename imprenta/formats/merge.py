@@ -122,7 +122,7 @@ def _attach_all(pdf: Any, attachments: list[Attachment]) -> None:
 def merge(front: Path, bodies: list[Path], furniture: Path, dest: Path, attachments: list[Attachment]) -> int:
     """Write the whole document to `dest`; returns its number of pages."""
     import pikepdf
-    from pikepdf import Array, Dictionary, Name, String
+    from pikepdf import Array, Dictionary, String
 
     pdf = pikepdf.open(front)
     sources = [pdf] + [pikepdf.open(path) for path in bodies]

@@ -111,30 +111,38 @@ class PdfFormat:
         self, doc: Document, config: Config, dest: Path, problems: Problems, inputs: Mapping[str, Path]
     ) -> dict[str, object]:
         identity = identify(doc)
-        # The workers start now, while pandoc writes the HTML (a few seconds for a long document).
+        # The workers' fork server starts now, while pandoc writes the HTML (seconds, for a long document).
         with _Layouts(config, dest.parent, [len(s.text) for s in doc.sources]) as layouts:
             # The DOCX renders alongside; its name is known now, its file is only waited for when attached.
             ast, notes = pdf_ast(doc, identity, f"{doc.name}{DocxFormat.suffix}")
             html = to_html(ast, config)
+            facts: dict[str, object] = {}
             if not layouts.split:  # a short document: one layout, where splitting would only add work
                 whole = Job(html, WHOLE, config.templates_dir.as_uri() + "/", str(config.templates_dir),
                             _images(doc), tuple(range(1, len(notes) + 1)))
                 path, laid, _ = layouts.run([whole], f"maquetando {dest.name}")[0]
-                self._report_notes([laid], [0], notes, problems)
-                self._report(laid.warnings, config, problems)
-                return {"páginas": finish(path, dest, self._attachments(doc, identity, inputs["docx"]))}
-            chunks = split(html)
-            laid_out, offsets, paths, furniture, laid_now = self._lay_out(chunks, doc, config, layouts, dest.name)
+                laid_out, offsets = [laid], [0]
+
+                def publish(attachments: list[Attachment]) -> int:
+                    return finish(path, dest, attachments)
+            else:
+                chunks = split(html)
+                laid_out, offsets, paths, furniture, laid_now = self._lay_out(chunks, doc, config, layouts, dest.name)
+                facts["partes maquetadas"] = f"{laid_now} de {len(chunks)}"
+
+                def publish(attachments: list[Attachment]) -> int:
+                    return merge(paths[0], paths[1:], furniture, dest, attachments)
         self._report_notes(laid_out, offsets, notes, problems)
         self._report(sorted({w for laid in laid_out for w in laid.warnings}), config, problems)
-        total = merge(paths[0], paths[1:], furniture, dest, self._attachments(doc, identity, inputs["docx"]))
-        return {"páginas": total, "partes maquetadas": f"{len(laid_now)} de {len(chunks)}"}
+        return {"páginas": publish(self._attachments(doc, identity, inputs["docx"])), **facts}
 
     @staticmethod
     def _lay_out(
         chunks: list[Chunk], doc: Document, config: Config, layouts: _Layouts, name: str
-    ) -> tuple[list[Laid], list[int], list[Path], Path, set[int]]:
-        """Lay out every chunk until the page numbers they print are the pages laid out, then the furniture."""
+    ) -> tuple[list[Laid], list[int], list[Path], Path, int]:
+        """Lay out every chunk until the page numbers they print are the pages laid out, then the furniture.
+        Returns each chunk's facts, first page and PDF, the furniture's PDF, and how many chunks were laid out now
+        (not taken from the cache)."""
         cover = chunks[0]
         images = _images(doc)
         base, templates = config.templates_dir.as_uri() + "/", str(config.templates_dir)
@@ -176,8 +184,7 @@ class PdfFormat:
             raise ToolError(["weasyprint"], None, "", "los números de página no se estabilizan; "
                             "compruebe las referencias cruzadas del documento")
         order = range(len(chunks))
-        return ([done[i][2] for i in order], offsets, [done[i][1] for i in order], done[FURNITURE][1],
-                set(laid_now))  # type: ignore[arg-type]
+        return [done[i][2] for i in order], offsets, [done[i][1] for i in order], done[FURNITURE][1], len(laid_now)
 
     @staticmethod
     def _attachments(doc: Document, identity: Identity, docx: Path) -> list[Attachment]:
@@ -266,7 +273,7 @@ def _furniture_job(cover: Chunk, names: list[str], base: str, templates_dir: str
 def _templates_digest(config: Config) -> str:
     """One hash of every file of plantillas/ (style sheet, fonts, images): each layout depends on them."""
     h = hashlib.sha256()
-    for path in sorted(p for p in config.templates_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    for path in sorted(config.template_files()):
         h.update(path.relative_to(config.templates_dir).as_posix().encode("utf-8") + b"\0" + file_digest(path).encode())
     return h.hexdigest()
 
@@ -276,20 +283,6 @@ def _context() -> Any:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["imprenta.formats.layout", "weasyprint"])
     return context
-
-
-def warm_up(config: Config) -> None:
-    """Start the workers' fork server while the sources are read (one core is idle then), if the document
-    looks long enough to be laid out in chunks: by the size of the Markdown beside its master."""
-    from multiprocessing import forkserver
-
-    try:
-        size = sum(p.stat().st_size for p in config.master.parent.rglob("*.md"))
-    except OSError:
-        return
-    if size >= POOL_THRESHOLD and _processes([size]) != 0:
-        _context()
-        forkserver.ensure_running()
 
 
 def _processes(source_sizes: list[int]) -> int:
@@ -323,8 +316,9 @@ class _Layouts:
             context = _context()
             # A worker ends after each chunk: the memory of a layout goes back to the system, not to its heap.
             self.pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context, max_tasks_per_child=1)
-            for _ in range(self.processes):
-                self.pool.submit(os.getpid)  # start the workers now
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()  # the server imports WeasyPrint now, while pandoc writes the HTML
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -354,9 +348,7 @@ class _Layouts:
 
             def finish(index: int, laid: Laid) -> None:
                 key, dest, _ = pending[index]
-                facts_file = dest.with_suffix(".json")
-                facts_file.write_text(json.dumps(asdict(laid), ensure_ascii=False), encoding="utf-8")
-                self.cache.store(self.NAMESPACE, key, ".json", facts_file)
+                self.cache.store_bytes(self.NAMESPACE, key, ".json", json.dumps(asdict(laid)).encode("utf-8"))
                 results[index] = (self.cache.store(self.NAMESPACE, key, ".pdf", dest), laid, True)
                 tick(laid.pages)
 
