@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from .publish import atomic_write
 
 
 @functools.lru_cache(maxsize=4096)
@@ -51,24 +52,12 @@ class Cache:
             return None
 
     def store(self, namespace: str, key: str, suffix: str, produced: Path) -> Path:
-        """Move or copy a produced file into the cache atomically and return its cached path."""
-        final = self.path(namespace, key, suffix)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-", suffix=suffix)
-        os.close(fd)
-        shutil.copyfile(produced, tmp_name)
-        os.replace(tmp_name, final)
-        return final
+        """Copy a produced file into the cache atomically and return its cached path."""
+        return atomic_write(self.path(namespace, key, suffix), source=produced)
 
     def store_bytes(self, namespace: str, key: str, suffix: str, data: bytes) -> Path:
         """Write bytes into the cache atomically and return their cached path."""
-        final = self.path(namespace, key, suffix)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-", suffix=suffix)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp_name, final)
-        return final
+        return atomic_write(self.path(namespace, key, suffix), data)
 
     def sweep(self, older_than: float = 24 * 3600) -> int:
         """Remove scratch folders and half-stored files left by builds that were killed (a day old or more)."""

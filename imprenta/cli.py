@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 from . import __version__
 from .config import FORMAT_NAMES, Config
-from .errors import BuildFailed, ConfigError, ImprentaError, Location, ToolError, display_path
+from .errors import BuildFailed, ConfigError, ImprentaError, Problems, ToolError, display_path
+from .tools import stop_children
 
 log = logging.getLogger("imprenta")
 
@@ -136,7 +139,7 @@ def _build_config(args: argparse.Namespace, config: Config) -> Config:
     if args.firmar:
         if "pdf" not in formats:
             raise ConfigError(f"--firmar no se aplica a la orden {args.orden}", "use: python build.py pdf --firmar CERT.p12")
-        from .signing import STAMP_FONT, check_certificate, read_password
+        from .formats.pdf.signing import STAMP_FONT, check_certificate, read_password
 
         if args.firma_visible and not STAMP_FONT.is_file():
             raise ConfigError(f"falta la fuente del recuadro de firma: {STAMP_FONT}",
@@ -161,13 +164,15 @@ def _unchanged(config: Config) -> bool:
 
 
 def _watch(config: Config) -> int:
-    import threading
-
     from .pipeline import build
     from .watch import watch
 
     def once() -> None:
-        result = build(config)
+        problems = Problems(strict=config.strict)
+        try:
+            result = build(config, problems)
+        finally:
+            problems.report()
         log.info("listo en %.1f s: %s", result.seconds, ", ".join(display_path(p) for p in result.outputs.values()))
 
     stop = threading.Event()
@@ -179,49 +184,44 @@ def _watch(config: Config) -> int:
 
 
 def _verify(files: list[Path], trust: list[Path]) -> int:
-    from .signing import report, verify_pdf
+    from .formats.pdf.signing import report, verify_pdf
 
     if len(files) != 1:
         raise ConfigError("indique un PDF, y solo uno, para verificar", "use: python build.py verificar salida/plan.pdf")
     return 0 if report(files[0], verify_pdf(files[0], trust)) else 1
 
 
-def _lint(config: Config, files: list[Path]) -> int:
-    from .assemble import assemble
-    from .errors import Problems
-    from .lint import lint_document, lint_files
-    from .project import load_project, read_source
+def _lint(config: Config, files: list[Path], problems: Problems) -> int:
+    from .source.assemble import check_document
+    from .source.lint import lint_document, lint_files
+    from .source.project import load_project
 
-    problems = Problems(strict=config.strict)
     if files:
-        count = lint_files(files, problems)
+        count = lint_files(files, problems, config.cache_dir)
     else:
-        project = load_project(config, problems)
-        master_dir = config.master.parent
-        try:
-            sources = assemble(project, problems).sources
-        except BuildFailed:  # broken links or images are reported; the writing checks still run on every file
-            sources = [s for p in sorted(master_dir.rglob("*.md")) if (s := read_source(p, Problems(), Location(p, 1)))]
-        lint_document(sources, master_dir, problems)
+        # Every problem of assembly (broken links, images) and every writing slip, without stopping early.
+        sources, listed = check_document(load_project(config, problems), problems)
+        lint_document(sources, config.master.parent, problems, listed)
         count = len(sources)
+    problems.report()
     errors = sum(1 for p in problems.items if p.severity == "error")
     log.info("revisión: %d errores y %d avisos en %d archivos", errors, problems.warning_count, count)
     return 1 if problems.error_count else 0
 
 
-def _changes(config: Config, revision: str | None) -> int:
-    from .versions import compare_versions
+def _changes(config: Config, revision: str | None, problems: Problems) -> int:
+    from .review.versions import compare_versions
 
     if not revision:
         raise ConfigError("falta la versión con que comparar", "use: python build.py cambios --desde v1.0")
-    written, _ = compare_versions(config, revision)
+    written, _ = compare_versions(config, revision, problems)
     for path in written:
         log.info("  %s", display_path(path))
     return 0
 
 
-def _observations(config: Config, files: list[Path]) -> int:
-    from .review_report import collect_observations
+def _observations(config: Config, files: list[Path], problems: Problems) -> int:
+    from .review.report import collect_observations
 
     if not files:
         raise ConfigError("faltan los DOCX devueltos por las entidades", "use: python build.py observaciones devueltos/*.docx")
@@ -229,45 +229,35 @@ def _observations(config: Config, files: list[Path]) -> int:
     if missing:
         raise ConfigError(f"no se encontró {missing[0]}", "compruebe la ruta de los archivos devueltos")
     log.info("leyendo %d archivos devueltos", len(files))
-    written, count = collect_observations(config, files)
+    written, count = collect_observations(config, files, problems)
     log.info("%d observaciones en:", count)
     for path in written:
         log.info("  %s", display_path(path))
     return 0
 
 
+def _stop_on_signals() -> None:
+    """SIGTERM (a service manager, a CI timeout) and SIGHUP stop a build as Ctrl+C does: children stopped,
+    scratch removed, salida/ untouched. Only the main thread of the main interpreter can set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _setup_logging(args.depurar, args.silencioso)
+    _stop_on_signals()
+    problems = Problems(strict=args.estricto)
     try:
-        if args.orden == "referencia":
-            from .reference import generate_reference
-
-            for path in generate_reference(args.plantillas.resolve()):
-                log.info("plantilla regenerada: %s", display_path(path))
-            return 0
-        if args.orden == "verificar":
-            return _verify(args.archivos, args.confianza)
-        config = Config(master=args.fuente, output_dir=args.salida, templates_dir=args.plantillas,
-                        cache_dir=args.cache, strict=args.estricto)
-        if args.orden == "observaciones":
-            return _observations(config, args.archivos)
-        if args.orden == "cambios":
-            return _changes(config, args.desde)
-        if args.orden == "revisar":
-            return _lint(config, args.archivos)
-        if args.archivos:
-            raise ConfigError(f"argumento de más: {args.archivos[0]}",
-                              "solo verificar, observaciones y revisar reciben archivos; la fuente se indica con --fuente")
-        config = _build_config(args, config)
-        if args.vigilar:
-            return _watch(config)
-        if config.signature is None and _unchanged(config):  # a signature is made anew every time: never skipped
-            return 0
-        from .pipeline import build
-
-        result = build(config)
+        return _run(args, problems)
     except ImprentaError as exc:
+        problems.report()  # everything collected before the stop, each once, then the reason it stopped
         log.error("error: %s", exc.message)
         if exc.hint:
             log.error("    sugerencia: %s", exc.hint)
@@ -279,8 +269,43 @@ def main(argv: list[str] | None = None) -> int:
             log.error("la compilación se detuvo; no se escribió nada en %s", display_path(args.salida))
         return 1
     except KeyboardInterrupt:
+        stop_children()
+        problems.report()
         log.error("interrumpido; no se escribió nada en la salida")
         return 130
+    finally:
+        problems.report()
+
+
+def _run(args: argparse.Namespace, problems: Problems) -> int:
+    if args.orden == "referencia":
+        from .templates import generate_reference
+
+        for path in generate_reference(args.plantillas.resolve()):
+            log.info("plantilla regenerada: %s", display_path(path))
+        return 0
+    if args.orden == "verificar":
+        return _verify(args.archivos, args.confianza)
+    config = Config(master=args.fuente, output_dir=args.salida, templates_dir=args.plantillas,
+                    cache_dir=args.cache, strict=args.estricto)
+    if args.orden == "observaciones":
+        return _observations(config, args.archivos, problems)
+    if args.orden == "cambios":
+        return _changes(config, args.desde, problems)
+    if args.orden == "revisar":
+        return _lint(config, args.archivos, problems)
+    if args.archivos:
+        raise ConfigError(f"argumento de más: {args.archivos[0]}",
+                          "solo verificar, observaciones y revisar reciben archivos; la fuente se indica con --fuente")
+    config = _build_config(args, config)
+    if args.vigilar:
+        return _watch(config)
+    if config.signature is None and _unchanged(config):  # a signature is made anew every time: never skipped
+        return 0
+    from .pipeline import build
+
+    result = build(config, problems)
+    problems.report()
     log.info("listo en %.1f s (%s):", result.seconds,
              " · ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.stages.items()))
     for name, path in result.outputs.items():

@@ -21,8 +21,6 @@ class Config:
     cache_dir: Path = Path(".cache")
     formats: tuple[str, ...] = FORMAT_NAMES
     strict: bool = False
-    # Printed text width on A4 with 2.5 cm margins: images are never wider.
-    text_width_cm: float = 16.0
     # Rasters are downscaled to at most this resolution at their printed width.
     max_dpi: int = 300
     # A checked certificate (signing.Credentials) when the PDF is to be signed; the box on the colophon or not.

@@ -10,13 +10,13 @@ from typing import Any
 
 from .cache import file_digest
 from .errors import Location
-from .metadata import Metadata
+from .source.metadata import Metadata
 from .pandocast import Blocks, Element, walk
+from .source.anchors import unfenced
 
 IMAGE_PLACEHOLDER = "imprenta-imagen:"
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]|$)")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 # Lines that cannot be the text of a setext heading: list items, quotes, tables.
 _PARAGRAPH_NOT_HEADING = re.compile(r"^\s*([-*+>|]|\d+[.)])(\s|$)")
@@ -46,19 +46,8 @@ class SourceFile:
     def heading_lines(self) -> list[int]:
         """Lines of ATX and setext headings, in order, skipping fenced code (pandoc wants a blank line before)."""
         found: list[int] = []
-        fence: str | None = None
         lines = self.lines
-        for number, line in enumerate(lines, start=1):
-            match = _FENCE.match(line)
-            if match:
-                marker = match.group(1)[0]
-                if fence is None:
-                    fence = marker
-                elif fence == marker:
-                    fence = None
-                continue
-            if fence:
-                continue
+        for number, line in unfenced(lines):
             blank_before = number == 1 or not lines[number - 2].strip()
             if _ATX.match(line) and blank_before:
                 found.append(number)
@@ -155,7 +144,6 @@ class Document:
     images: list[ImageRef]
     api_version: list[int]
     floats: list[Float] = field(default_factory=list)
-    identity: Any = None  # identity.Identity, once computed
 
     @property
     def name(self) -> str:

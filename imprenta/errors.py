@@ -12,8 +12,6 @@ log = logging.getLogger("imprenta.problemas")
 class ImprentaError(Exception):
     """Root of every expected failure; the CLI catches it once and prints it without a traceback."""
 
-    category = "error"
-
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -23,30 +21,17 @@ class ImprentaError(Exception):
 class ConfigError(ImprentaError):
     """A wrong option or setting."""
 
-    category = "configuración"
-
-
-class SourceError(ImprentaError):
-    """A problem in a source file, at a known place."""
-
-    category = "fuente"
-
-    def __init__(self, path: Path, line: int, message: str, hint: str | None = None) -> None:
-        super().__init__(message, hint)
-        self.path = path
-        self.line = line
-
 
 class ImageError(ImprentaError):
     """An image that cannot be read or converted."""
 
-    category = "imagen"
+
+class LayoutError(ImprentaError):
+    """The PDF could not be laid out as the template asks (a resource it cannot load, page numbers that never settle)."""
 
 
 class ToolError(ImprentaError):
     """An external program failed; keeps its command, exit code and stderr."""
-
-    category = "herramienta"
 
     def __init__(self, cmd: list[str], rc: int | None, stderr: str, message: str, hint: str | None = None) -> None:
         super().__init__(message, hint)
@@ -56,9 +41,7 @@ class ToolError(ImprentaError):
 
 
 class BuildFailed(ImprentaError):
-    """Raised once after every problem of a stage has been reported."""
-
-    category = "compilación"
+    """Raised once after every problem of a stage has been collected (the CLI prints them, then this)."""
 
     def __init__(self, problems: "Problems") -> None:
         n = problems.error_count
@@ -108,11 +91,16 @@ class Problem:
 
 @dataclass
 class Problems:
-    """Collects every problem of a build so that all are listed before it stops."""
+    """Collects every problem of a build so that all are listed before it stops.
+
+    Collecting never prints: the stage boundaries and the command line call report(), which prints each
+    problem not yet printed, once, in the order found.
+    """
 
     strict: bool = False
     items: list[Problem] = field(default_factory=list)
     _seen: set[tuple[object, ...]] = field(default_factory=set, repr=False)  # a long document has thousands
+    _reported: int = field(default=0, repr=False)
 
     def error(self, location: Location, message: str, code: str, hint: str | None = None) -> None:
         self._add(Problem(location, "error", message, code, hint))
@@ -126,8 +114,12 @@ class Problems:
             return
         self._seen.add(key)
         self.items.append(problem)
-        level = logging.ERROR if problem.severity == "error" else logging.WARNING
-        log.log(level, problem.render())
+
+    def report(self) -> None:
+        """Print the problems found since the last report, each exactly once."""
+        for problem in self.items[self._reported:]:
+            log.log(logging.ERROR if problem.severity == "error" else logging.WARNING, problem.render())
+        self._reported = len(self.items)
 
     @property
     def error_count(self) -> int:

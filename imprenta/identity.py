@@ -61,11 +61,9 @@ def _digest(root: Path, files: tuple[Path, ...]) -> str:
 
 
 def identify(doc: Document) -> Identity:
-    """The identity of the sources a document was built from (computed once per document: git runs twice)."""
-    if doc.identity is None:
-        root, files = source_files(doc)
-        doc.identity = Identity(root=root, files=files, digest=_digest(root, files), revision=git_revision(root, files))
-    return doc.identity
+    """The identity of the sources a document was built from (git runs twice: the pipeline computes it once)."""
+    root, files = source_files(doc)
+    return Identity(root=root, files=files, digest=_digest(root, files), revision=git_revision(root, files))
 
 
 def zip_date_time(stamp: dt.datetime) -> tuple[int, int, int, int, int, int]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from . import __version__
 from .cache import file_digest
 from .config import Config
+from .publish import atomic_write
 from .tools import git_revision
 
 RECORD_VERSION = 1
@@ -98,8 +99,4 @@ def remember(config: Config, inputs: list[Path], root: Path, revision: str, outp
         "salidas": {str(p.resolve()): _stamp(p) for p in outputs.values()},
         "nombres": {name: str(p) for name, p in outputs.items()},
     }
-    path = record_path(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{path.name}.parcial")
-    staged.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(staged, path)
+    atomic_write(record_path(config), json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))

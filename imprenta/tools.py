@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 import logging
 import os
 import resource
 import shutil
+import signal
 import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +46,30 @@ def pandoc_path() -> str:
     return pypandoc.get_pandoc_path()
 
 
+# pandoc works on untrusted text: its heap is capped (a clean "out of memory" instead of taking the machine, as a
+# 20,000-row table once did with 7.7 GB), its address space too (the hard limit behind the heap's), and its time
+# grows with its input (a minute, plus a second per 100 kB: a 400-page document's AST is a few MB).
+PANDOC_HEAP_MB = 3072
+PANDOC_MEMORY_MB = 8192
+
+
+def pandoc_timeout(size: int) -> float:
+    """How long pandoc may take on an input of this many bytes."""
+    return 60 + size / 100_000
+
+
+def run_pandoc(args: list[str], *, input_bytes: bytes, what: str, env: dict[str, str] | None = None) -> ToolResult:
+    """Run the bundled pandoc on input_bytes under its heap, memory and time limits (see above)."""
+    return run_tool(
+        [pandoc_path(), "+RTS", f"-M{PANDOC_HEAP_MB}m", "-RTS", *args],
+        input_bytes=input_bytes,
+        what=what,
+        env=env,
+        timeout=pandoc_timeout(len(input_bytes)),
+        memory_mb=PANDOC_MEMORY_MB,
+    )
+
+
 def find_program(name: str) -> str | None:
     """The absolute path of a program on PATH, or None."""
     return shutil.which(name)
@@ -53,12 +81,46 @@ def install_hint(name: str) -> str:
     return f"instale el paquete de Debian: sudo apt-get install {package} (o ejecute de nuevo bash instalar.sh)"
 
 
-def _memory_limit(megabytes: int) -> Callable[[], None]:
+# Every child still running, so that an interrupted build (Ctrl+C, SIGTERM) stops them all before it ends.
+_LIVE: set[subprocess.Popen[bytes]] = set()
+_LIVE_LOCK = threading.Lock()
+_PR_SET_PDEATHSIG = 1
+try:  # loaded before any fork: the child only calls it
+    _prctl = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: a killed parent may leave children; Ctrl+C and SIGTERM still stop them
+    _prctl = None
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to kill this process when its parent dies, even by SIGKILL (Linux's PR_SET_PDEATHSIG)."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _child_setup(memory_mb: int | None) -> Callable[[], None]:
     def apply() -> None:
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        die_with_parent()
+        if memory_mb:
+            limit = memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     return apply
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """Kill a child and everything it started (it leads a process group of its own)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_children() -> None:
+    """Kill every program still running for this build (called when it is interrupted)."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for proc in live:
+        _kill(proc)
 
 
 def run_tool(
@@ -74,38 +136,63 @@ def run_tool(
 ) -> ToolResult:
     """Run a program, keep its command, exit code and stderr; raise ToolError on failure or timeout.
 
-    memory_mb caps the program's address space (converters fed with untrusted images): a file that would
-    make it allocate more fails instead of exhausting the machine.
+    memory_mb caps the program's address space (converters fed with untrusted input): a file that would
+    make it allocate more fails instead of exhausting the machine. Each program leads a process group of its
+    own and dies with this process, even when this process is killed outright: no child outlives its build.
     """
     label = what or Path(cmd[0]).name
     log.debug("ejecutando: %s", " ".join(cmd))
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             cmd,
-            input=input_bytes,
-            capture_output=True,
-            timeout=timeout,
+            stdin=subprocess.PIPE if input_bytes is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             cwd=cwd,
-            stdin=None if input_bytes is not None else subprocess.DEVNULL,
             env={**os.environ, **env} if env else None,
-            preexec_fn=_memory_limit(memory_mb) if memory_mb else None,
+            preexec_fn=_child_setup(memory_mb),
+            start_new_session=True,
         )
     except FileNotFoundError as exc:
         raise ToolError(cmd, None, "", f"no se encontró el programa {cmd[0]}", install_hint(Path(cmd[0]).name)) from exc
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
+    try:
+        out, err = proc.communicate(input_bytes, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
+        _kill(proc)
+        _, err = proc.communicate()
         raise ToolError(
             cmd,
             None,
-            (exc.stderr or b"").decode("utf-8", "replace"),
+            (err or b"").decode("utf-8", "replace"),
             f"{label} no terminó en {timeout:.0f} s y se detuvo",
             "la entrada puede ser demasiado grande o estar dañada",
         ) from exc
-    stderr = proc.stderr.decode("utf-8", "replace")
-    result = ToolResult(cmd, proc.returncode, proc.stdout, stderr)
+    except BaseException:  # an interruption (Ctrl+C, SIGTERM) or any error: the child must not go on alone
+        _kill(proc)
+        proc.wait()
+        raise
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
+    stderr = err.decode("utf-8", "replace")
+    result = ToolResult(cmd, proc.returncode, out, stderr)
     if check and proc.returncode != 0:
+        if memory_mb and _out_of_memory(proc.returncode, stderr):
+            raise ToolError(cmd, proc.returncode, stderr,
+                            f"{label} se quedó sin memoria (el límite es {memory_mb // 1024} GB) y se detuvo",
+                            "la entrada es demasiado grande o está dañada; divídala en partes más pequeñas")
         detail = stderr.strip().splitlines()[-5:] or ["(sin mensaje de error)"]
         raise ToolError(cmd, proc.returncode, stderr, f"{label} falló (código {proc.returncode}): " + " | ".join(detail))
     return result
+
+
+def _out_of_memory(rc: int, stderr: str) -> bool:
+    """Whether a program stopped for lack of memory under its cap (pandoc's heap, an allocation refused)."""
+    text = stderr.lower()
+    return rc == 251 or "heap exhausted" in text or "out of memory" in text or "cannot allocate memory" in text \
+        or "memoryerror" in text or "std::bad_alloc" in text
 
 
 @functools.lru_cache(maxsize=None)

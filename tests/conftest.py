@@ -13,8 +13,9 @@ import pytest
 from imprenta import cli
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-CORPUS = SHARED / "corpus"
+# Real inputs from other projects, copied from ../shared/corpus/ with their sources and licences (SOURCES.md):
+# the suite reads only files inside the repository.
+CORPUS = REPO / "tests/corpus"
 PROJECTS = Path(__file__).resolve().parent / "proyectos"
 # "debeRÁ", "en sus de sus" and a double space: the seed's own typos, which the linter reports on every build.
 SEED_SLIPS = "fuente/plan.md:42: aviso: "

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Protocol
+from .base import REQUIRED_TEMPLATES, OutputFormat
+from .docx import DocxFormat, RevisionFormat
+from .odt import OdtFormat
+from .pdf import PdfFormat
 
-from ..config import Config
-from ..document import Document
-from ..errors import Problems
-from . import docx, odt, pdf
+FORMATS: dict[str, OutputFormat] = {
+    "pdf": PdfFormat(),
+    "docx": DocxFormat(),
+    "revision": RevisionFormat(),
+    "odt": OdtFormat(),
+}
 
-
-class OutputFormat(Protocol):
-    """The small interface every output module implements."""
-
-    name: str
-    suffix: str
-    accepts: frozenset[str]
-    needs: tuple[str, ...]  # formats whose output this one uses (the PDF carries the DOCX)
-
-    def render(
-        self, doc: Document, config: Config, dest: Path, problems: Problems, inputs: Mapping[str, Path]
-    ) -> dict[str, object]:
-        """Write the output to dest (a staging path) and return facts for the summary (e.g. pages)."""
-        ...
+__all__ = ["FORMATS", "REQUIRED_TEMPLATES", "OutputFormat", "accepted_kinds", "render_order"]
 
 
 def render_order(names: tuple[str, ...]) -> list[str]:
@@ -42,9 +32,6 @@ def render_order(names: tuple[str, ...]) -> list[str]:
     return order
 
 
-FORMATS: dict[str, OutputFormat] = {
-    "pdf": pdf.PdfFormat(),
-    "docx": docx.DocxFormat(),
-    "revision": docx.RevisionFormat(),
-    "odt": odt.OdtFormat(),
-}
+def accepted_kinds(names: list[str]) -> dict[str, frozenset[str]]:
+    """The image kinds each of these formats takes as they are: what the image stage converts for."""
+    return {name: FORMATS[name].accepts for name in names}

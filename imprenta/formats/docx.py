@@ -10,8 +10,8 @@ from pathlib import Path
 from ..config import Config
 from ..document import Document
 from ..errors import Problems
-from ..identity import identify
-from ..numbering import LABELS
+from ..identity import Identity
+from ..source.numbering import LABELS
 from ..pandocast import Element, walk
 from .editable import normalise_zip, properties, render_with_pandoc
 from .ooxml import annotation_copy, finish_docx
@@ -51,11 +51,12 @@ class DocxFormat:
     needs: tuple[str, ...] = ()
 
     def render(
-        self, doc: Document, config: Config, dest: Path, problems: Problems, inputs: Mapping[str, Path]
+        self, doc: Document, identity: Identity, config: Config, dest: Path, problems: Problems,
+        inputs: Mapping[str, Path],
     ) -> dict[str, object]:
         data, spec = render_with_pandoc(doc, config, dest, self.name, self.accepts,
                                         ("openxml", "<w:p><w:r><w:t>MARKER</w:t></w:r></w:p>"), _sequence_fields)
-        finished = finish_docx(data, doc.meta, doc.headings, properties(doc, identify(doc)), spec.colours)
+        finished = finish_docx(data, doc.meta, doc.headings, properties(doc, identity), spec.colours)
         dest.write_bytes(normalise_zip(finished, doc.meta.stamp))
         return {}
 
@@ -69,10 +70,11 @@ class RevisionFormat:
     needs = ("docx",)
 
     def render(
-        self, doc: Document, config: Config, dest: Path, problems: Problems, inputs: Mapping[str, Path]
+        self, doc: Document, identity: Identity, config: Config, dest: Path, problems: Problems,
+        inputs: Mapping[str, Path],
     ) -> dict[str, object]:
         password = os.environ.get(PASSWORD_VARIABLE) or None
-        data = annotation_copy(inputs["docx"].read_bytes(), password, identify(doc).digest)
+        data = annotation_copy(inputs["docx"].read_bytes(), password, identity.digest)
         dest.write_bytes(normalise_zip(data, doc.meta.stamp))
         if not password:
             log.info("      copia protegida sin contraseña (defina %s para ponerle una)", PASSWORD_VARIABLE)

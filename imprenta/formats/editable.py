@@ -12,10 +12,10 @@ from typing import Any
 from ..config import Config
 from ..document import Document, content_name
 from ..identity import Identity, zip_date_time
-from ..metadata import Metadata, fecha_texto
+from ..source.metadata import Metadata, fecha_texto
 from ..pandocast import Element, dumps, meta_string, parse_markdown, text_inlines
-from ..reference import StyleSpec, load_spec
-from ..tools import pandoc_path, run_tool
+from ..templates.spec import StyleSpec, load_spec
+from ..tools import run_pandoc
 
 # The paragraph that the finishing step replaces with the pre-filled table of contents.
 CONTENTS_MARKER = "@@imprenta-indice@@"
@@ -133,9 +133,8 @@ def render_with_pandoc(
     ast = editable_ast(doc, output, emblem, spec, *raw)
     if adjust:
         adjust(ast["blocks"])
-    result = run_tool(
+    result = run_pandoc(
         [
-            pandoc_path(),
             "--from", "json",
             "--to", output,
             f"--reference-doc={config.templates_dir / f'referencia.{output}'}",

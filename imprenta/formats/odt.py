@@ -10,14 +10,14 @@ from lxml import etree
 
 from ..config import Config
 from ..document import Document, Heading
+from .. import safexml
 from ..errors import Problems
-from ..identity import identify
-from ..metadata import Metadata
-from ..reference import COVER_STYLES
-from ..reference_odt import NS, style_name
+from ..identity import Identity
+from ..source.metadata import Metadata
+from ..templates.spec import COVER_STYLES
+from ..templates.spec import NS, style_name
 from .editable import CONTENTS_LEVELS, CONTENTS_MARKER, CONTENTS_TITLE, normalise_zip, properties, render_with_pandoc
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _DECLS = " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items())
 
 
@@ -49,10 +49,10 @@ def contents_xml(headings: list[Heading]) -> str:
 
 
 def _finish_content(data: bytes, headings: list[Heading], colours: Mapping[str, str]) -> bytes:
-    root = etree.fromstring(data, _PARSER)
+    root = safexml.fromstring(data)
     for paragraph in root.iter(f"{{{NS['text']}}}p"):
         if "".join(paragraph.itertext()).strip() == CONTENTS_MARKER:
-            paragraph.addprevious(etree.fromstring(contents_xml(headings), _PARSER))
+            paragraph.addprevious(safexml.fromstring(contents_xml(headings).encode("utf-8")))
             paragraph.getparent().remove(paragraph)
             break
     else:
@@ -109,11 +109,12 @@ class OdtFormat:
     needs: tuple[str, ...] = ()
 
     def render(
-        self, doc: Document, config: Config, dest: Path, problems: Problems, inputs: Mapping[str, Path]
+        self, doc: Document, identity: Identity, config: Config, dest: Path, problems: Problems,
+        inputs: Mapping[str, Path],
     ) -> dict[str, object]:
         data, spec = render_with_pandoc(doc, config, dest, self.name, self.accepts,
                                         ("opendocument", "<text:p>MARKER</text:p>"))
-        custom = properties(doc, identify(doc))
+        custom = properties(doc, identity)
         finishing = {
             "content.xml": lambda content: _finish_content(content, doc.headings, spec.colours),
             "meta.xml": lambda _: meta_xml(doc.meta, custom),

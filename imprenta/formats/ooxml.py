@@ -17,7 +17,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 
 from ..document import Heading
-from ..metadata import Metadata
+from ..source.metadata import Metadata
 from .editable import CONTENTS_LEVELS, CONTENTS_MARKER, CONTENTS_TITLE
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +11,8 @@ from ..cache import Cache
 from ..config import Config
 from ..document import Document, ImageRef, ImageVariant
 from ..errors import ImageError, Problems
-from ..formats import OutputFormat
-from . import metafile, raster, vector
+from ..templates.spec import load_spec
+from ..images import metafile, raster, vector
 from .probe import ImageInfo, probe
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,16 @@ def fit(info: ImageInfo, max_width_cm: float) -> tuple[float | None, float | Non
 
 
 def prepare_images(
-    doc: Document, formats: Sequence[OutputFormat], config: Config, cache: Cache, problems: Problems
+    doc: Document, accepts: Mapping[str, frozenset[str]], config: Config, cache: Cache, problems: Problems
 ) -> ImageStats:
-    """Probe every image, convert where a format cannot take it, and record each format's variant."""
+    """Probe every image, convert where an output cannot take it, and record each output's variant.
+
+    accepts names each output format and the image kinds it takes as they are (see formats.accepted_kinds).
+    """
     stats = ImageStats()
     infos: dict[int, ImageInfo] = {}
-    limit_px = raster.max_pixels(config.text_width_cm, config.max_dpi)
+    text_width_cm = load_spec(config.templates_dir).text_width_cm  # no image is printed wider than the text
+    limit_px = raster.max_pixels(text_width_cm, config.max_dpi)
     normalised: dict[Path, Path] = {}
     metafiles: list[tuple[ImageRef, ImageInfo]] = []
 
@@ -69,7 +73,7 @@ def prepare_images(
                 problems.error(ref.location, f"{ref.path.name}: {exc.message}", "imagen.invalida", exc.hint)
                 continue
         infos[ref.index] = info
-        if info.kind in METAFILE_KINDS and any(info.kind not in f.accepts for f in formats):
+        if info.kind in METAFILE_KINDS and any(info.kind not in kinds for kinds in accepts.values()):
             metafiles.append((ref, info))
 
     svgs: dict[Path, Path | ImageError] = {}
@@ -88,17 +92,17 @@ def prepare_images(
         info = infos.get(ref.index)
         if info is None:
             continue
-        width, height = fit(info, config.text_width_cm)
-        for fmt in formats:
+        width, height = fit(info, text_width_cm)
+        for name, kinds in accepts.items():
             if ref.path in normalised:
-                ref.variants[fmt.name] = ImageVariant(normalised[ref.path])
-            elif info.kind in fmt.accepts:
-                ref.variants[fmt.name] = ImageVariant(ref.path, width, height)
+                ref.variants[name] = ImageVariant(normalised[ref.path])
+            elif info.kind in kinds:
+                ref.variants[name] = ImageVariant(ref.path, width, height)
             elif info.kind in METAFILE_KINDS and isinstance(svgs.get(ref.path), Path):
-                ref.variants[fmt.name] = ImageVariant(svgs[ref.path], width, height)  # type: ignore[arg-type]
+                ref.variants[name] = ImageVariant(svgs[ref.path], width, height)  # type: ignore[arg-type]
             elif info.kind in METAFILE_KINDS:
                 continue  # already reported above
-            elif info.kind == "svg" and "png" in fmt.accepts:
+            elif info.kind == "svg" and "png" in kinds:
                 try:
                     png, was_cached = vector.convert(ref.path, cache)
                 except ImageError as exc:
@@ -106,11 +110,11 @@ def prepare_images(
                     continue
                 stats.cached += was_cached
                 stats.converted += not was_cached
-                ref.variants[fmt.name] = ImageVariant(png, width, height)
+                ref.variants[name] = ImageVariant(png, width, height)
             else:
                 problems.error(
                     ref.location,
-                    f"{ref.path.name}: el formato {fmt.name.upper()} no admite imágenes {info.kind.upper()}",
+                    f"{ref.path.name}: el formato {name.upper()} no admite imágenes {info.kind.upper()}",
                     "imagen.tipo",
                     "convierta la imagen a PNG o SVG",
                 )

@@ -9,6 +9,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..cache import Cache, file_digest
+from .. import safexml
 from ..errors import ImageError, ToolError
 from ..progress import ticking
 from ..tools import find_program, install_hint, run_tool, tool_version
@@ -20,7 +21,6 @@ NAME = "metafile-svg"
 # Bump when the conversion itself changes, so cached results are redone.
 VERSION = "1"
 SVG_NS = "http://www.w3.org/2000/svg"
-SECURE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
 # Address-space cap for LibreOffice converting untrusted metafiles (it needs about 1.5 GB of it).
@@ -32,18 +32,13 @@ def soffice() -> str | None:
     return find_program("soffice") or find_program("libreoffice")
 
 
-def unavailable_reason() -> str | None:
-    """None when the converter can run, else the install hint."""
-    return None if soffice() else install_hint("soffice")
-
-
 def cache_key(source: Path) -> str:
     return Cache.key(NAME, VERSION, file_digest(source), tool_version(soffice() or "soffice"))
 
 
 def crop_svg(svg: Path, info: ImageInfo) -> None:
     """Replace LibreOffice's A4 page with the drawing's bounding box, at the metafile's physical size."""
-    tree = etree.parse(str(svg), SECURE_PARSER)
+    tree = safexml.parse(svg)
     root = tree.getroot()
     box = root.find(f".//{{{SVG_NS}}}rect[@class='BoundingBox']")
     if box is None:

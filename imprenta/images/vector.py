@@ -9,6 +9,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..cache import Cache, file_digest
+from .. import safexml
 from ..errors import ImageError, ToolError
 from ..tools import find_program, install_hint, run_tool, tool_version
 from .probe import ImageInfo, check_size
@@ -20,13 +21,12 @@ VERSION = "1"
 DPI = 300
 _UNITS_CM = {"mm": 0.1, "cm": 1.0, "in": 2.54, "pt": 2.54 / 72, "pc": 2.54 / 6, "px": 2.54 / 96, "": 2.54 / 96}
 _LENGTH = re.compile(r"^\s*([0-9.]+)\s*(mm|cm|in|pt|pc|px|)\s*$")
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def svg_info(path: Path) -> ImageInfo:
     """An SVG's physical size from its width/height (or viewBox at 96 px per inch)."""
     try:
-        root = etree.parse(str(path), _PARSER).getroot()
+        root = safexml.parse(path).getroot()
     except etree.XMLSyntaxError as exc:
         raise ImageError(f"el SVG no es XML válido: {exc}", "ábralo en Inkscape y guárdelo de nuevo") from exc
     sizes: list[float | None] = []
@@ -42,22 +42,27 @@ def svg_info(path: Path) -> ImageInfo:
     return ImageInfo("svg", sizes[0], sizes[1])
 
 
-def convert(source: Path, cache: Cache) -> tuple[Path, bool]:
-    """The PNG for an SVG (cached by content); also whether it came from the cache."""
+def rasterise(source: Path, dest: Path, dpi: int = DPI) -> None:
+    """Draw an SVG as a PNG with rsvg-convert, under a memory cap (the one place an SVG is rasterised)."""
     program = find_program("rsvg-convert")
     if program is None:
-        raise ImageError("no se puede convertir SVG a PNG para el DOCX: falta rsvg-convert", install_hint("rsvg-convert"))
-    key = Cache.key(NAME, VERSION, file_digest(source), str(DPI), tool_version(program))
+        raise ImageError(f"no se puede dibujar {source.name} como PNG: falta rsvg-convert", install_hint("rsvg-convert"))
+    try:
+        run_tool([program, "--dpi-x", str(dpi), "--dpi-y", str(dpi), "--format", "png",
+                  "--output", str(dest), str(source)], timeout=120, what="rsvg-convert", memory_mb=2048)
+    except ToolError as exc:
+        raise ImageError(f"no se pudo dibujar el SVG: {exc.message}", "ábralo en Inkscape para comprobarlo") from exc
+
+
+def convert(source: Path, cache: Cache) -> tuple[Path, bool]:
+    """The PNG for an SVG (cached by content); also whether it came from the cache."""
+    key = Cache.key(NAME, VERSION, file_digest(source), str(DPI), tool_version("rsvg-convert"))
     cached = cache.lookup(NAME, key, ".png")
     if cached:
         return cached, True
     with cache.workdir() as work:
         produced = work / "imagen.png"
-        try:
-            run_tool([program, "--dpi-x", str(DPI), "--dpi-y", str(DPI), "--format", "png",
-                      "--output", str(produced), str(source)], timeout=120, what="rsvg-convert", memory_mb=2048)
-        except ToolError as exc:
-            raise ImageError(f"no se pudo dibujar el SVG: {exc.message}", "ábralo en Inkscape para comprobarlo") from exc
+        rasterise(source, produced)
         stored = cache.store(NAME, key, ".png", produced)
     log.info("  convertida %s → PNG (rsvg-convert)", source.name)
     return stored, False

@@ -1,0 +1,1 @@
+"""Reviewing a document: observations returned by entities and their report, and changes between versions."""

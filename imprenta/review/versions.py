@@ -1,0 +1,131 @@
+"""`cambios --desde REV`: the sources of a git version against the current ones, as a tracked-change DOCX and a summary."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+import tarfile
+import tempfile
+from pathlib import Path
+
+from ..cache import Cache
+from .diff import Marker, compare, without_images
+from ..config import Config
+from ..document import Document
+from ..errors import ConfigError, ImprentaError, Problems
+from ..identity import IMAGES_FOLDER, identify
+from ..pandocast import Element, dumps, meta_string, text_inlines
+from ..pipeline import BuildResult, render
+from ..publish import project_lock, publish
+from ..source.assemble import read_document
+from ..tools import find_program, install_hint, run_pandoc, run_tool
+
+log = logging.getLogger(__name__)
+
+SUMMARY_STYLE = (
+    "body{font-family:'Liberation Sans',Arial,sans-serif;font-size:10.5pt;color:#222;max-width:48em;margin:2em auto}"
+    "h1,h2{color:#007934}h2{font-size:13pt;border-bottom:1px solid #007934;margin-top:1.6em}"
+    ".insertion{background:#c8f0c8;text-decoration:underline}"
+    ".deletion{background:#f6caca;text-decoration:line-through}"
+    "table{border-collapse:collapse}th,td{border:0.5pt solid #999;padding:2px 5px}"
+)
+
+
+def old_sources(master: Path, revision: str, dest: Path) -> Path:
+    """Extract the master's folder and imagenes/ as they were at revision; return the old master's path."""
+    git = find_program("git")
+    if git is None:
+        raise ConfigError("para comparar versiones hace falta git", install_hint("git"))
+    found = run_tool([git, "-C", str(master.parent), "rev-parse", "--show-toplevel"], check=False, what="git")
+    if found.rc != 0:
+        raise ConfigError(f"las fuentes ({master.parent}) no están en un repositorio git",
+                          "las versiones se toman de git: inicialice el repositorio y etiquete cada versión (git tag v1.0)")
+    top = Path(found.stdout.decode().strip())
+    check = run_tool([git, "-C", str(top), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], check=False, what="git")
+    if check.rc != 0:
+        raise ConfigError(f"no existe la versión «{revision}» en el repositorio",
+                          "vea las versiones con: git tag (o use un commit: git log --oneline)")
+    relative = master.resolve().relative_to(top.resolve())
+    folders = [relative.parent.as_posix()]
+    images = relative.parent.parent / IMAGES_FOLDER
+    listed = run_tool([git, "-C", str(top), "ls-tree", "-d", "--name-only", revision, "--", images.as_posix()],
+                      check=False, what="git").stdout.decode().split()
+    if images.as_posix() in listed:
+        folders.append(images.as_posix())
+    archive = run_tool([git, "-C", str(top), "archive", "--format=tar", revision, "--", *folders], check=False, what="git archive")
+    if archive.rc != 0:
+        raise ConfigError(f"la versión «{revision}» no tiene la carpeta {folders[0]}",
+                          "compare con una versión posterior a la creación del documento")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(dest, filter="data")  # "data": no absolute paths, links or devices from the archive
+    old_master = dest / relative
+    if not old_master.is_file():
+        raise ConfigError(f"en la versión «{revision}» no existe {relative}", "compare con una versión que ya tenga el maestro")
+    return old_master
+
+
+def summary_html(doc: Document, marker: Marker, revision: str, current: str) -> bytes:
+    """A readable page: the sections that changed, each with its changed text highlighted."""
+    blocks: list[Element] = [
+        {"t": "Header", "c": [1, ["", [], []], text_inlines(f"Cambios desde {revision}")]},
+        {"t": "Para", "c": text_inlines(
+            f"{doc.meta.titulo}, versión {doc.meta.version} ({current}), comparada con {revision}: "
+            f"{marker.insertions} inserciones y {marker.deletions} eliminaciones en "
+            f"{len({tuple(p) for p, _ in marker.changed})} secciones. "
+            "Lo insertado va subrayado en verde; lo eliminado, tachado en rojo."
+        )},
+    ]
+    previous: list[str] | None = None
+    for path, block in marker.changed:
+        if path != previous:
+            blocks.append({"t": "Header", "c": [2, ["", [], []], text_inlines(" › ".join(path) or "(inicio)")]})
+            previous = path
+        if block["t"] == "Header":  # a changed heading is shown as a line, not as a heading of the summary
+            block = {"t": "Para", "c": [{"t": "Strong", "c": block["c"][2]}]}
+        blocks.append(block)
+    ast = {
+        "pandoc-api-version": doc.api_version,
+        "meta": {
+            "pagetitle": meta_string(f"Cambios desde {revision}: {doc.meta.titulo}"),
+            "lang": meta_string(doc.meta.idioma),
+            "header-includes": {"t": "MetaBlocks", "c": [{"t": "RawBlock", "c": ["html", f"<style>{SUMMARY_STYLE}</style>"]}]},
+        },
+        "blocks": without_images(blocks),
+    }
+    result = run_pandoc(["--sandbox", "--from", "json", "--to", "html5", "--standalone", "--wrap=none"],
+                        input_bytes=dumps(ast), what="pandoc (resumen de cambios)")
+    return result.stdout
+
+
+def compare_versions(config: Config, revision: str, problems: Problems) -> tuple[list[Path], Marker]:
+    """Write salida/<doc>-cambios.docx (every change a tracked change) and salida/<doc>-cambios.html."""
+    with project_lock(config):
+        return _compare(config, revision, problems)
+
+
+def _compare(config: Config, revision: str, problems: Problems) -> tuple[list[Path], Marker]:
+    doc = read_document(config, problems)
+    problems.report()
+    problems.stop_if_errors()
+    with tempfile.TemporaryDirectory(prefix="imprenta-version-") as tmp:
+        old_master = old_sources(config.master, revision, Path(tmp))
+        old_problems = Problems()  # the old version's own warnings are not this run's problems: never reported
+        old = read_document(dataclasses.replace(config, master=old_master), old_problems)
+        if old_problems.error_count:
+            raise ImprentaError(f"la versión «{revision}» tiene errores en sus fuentes y no se puede leer",
+                                f"compílela para verlos: git checkout {revision} && python build.py")
+    log.info("comparando %s con %s", config.master.parent, revision)
+    marker = Marker(author=f"Imprenta (cambios desde {revision})", date=doc.meta.stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    changed = dataclasses.replace(doc, blocks=compare(old.blocks, doc.blocks, marker))
+    log.info("      %d inserciones y %d eliminaciones", marker.insertions, marker.deletions)
+    identity = identify(doc)
+    with Cache(config.cache_dir).workdir() as stage:
+        # The same image and rendering stages as a build, for the DOCX alone.
+        staged = render(changed, identity, config, ("docx",), problems, stage, BuildResult())
+        dest = stage / f"{doc.name}-cambios.docx"
+        staged["docx"].rename(dest)
+        summary = stage / f"{doc.name}-cambios.html"
+        summary.write_bytes(summary_html(changed, marker, revision, identity.revision))
+        published = publish({"cambios": dest, "resumen": summary}, config.output_dir)
+    return list(published.values()), marker

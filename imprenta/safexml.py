@@ -1,0 +1,23 @@
+"""The one way Imprenta parses XML it did not write (SVG, office parts): no DTD, no entities, no network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+
+def parser() -> etree.XMLParser:
+    """A parser that resolves nothing and loads nothing; a new one per call, since lxml parsers are not shared
+    safely between threads (the DOCX and the PDF render side by side)."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def fromstring(data: bytes) -> etree._Element:
+    """Parse XML bytes safely."""
+    return etree.fromstring(data, parser())
+
+
+def parse(path: Path) -> etree._ElementTree:
+    """Parse an XML file safely."""
+    return etree.parse(str(path), parser())

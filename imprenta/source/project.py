@@ -1,0 +1,107 @@
+"""The only module that reads fuente/: source files (encoding checks), metadata and the templates folder."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Config
+from ..document import SourceFile
+from ..errors import ConfigError, Location, Problems, display_path
+from .limits import check_limits
+from .metadata import Metadata, load_metadata
+
+# The templates each output needs (the PDF carries the DOCX, so it needs the DOCX's too).
+REQUIRED_TEMPLATES = {
+    "pdf": ("plantilla.html", "estilo.css", "estilos-docx.toml", "referencia.docx"),
+    "docx": ("estilos-docx.toml", "referencia.docx"),
+    "revision": ("estilos-docx.toml", "referencia.docx"),
+    "odt": ("estilos-docx.toml", "referencia.odt"),
+}
+
+
+@dataclass
+class Project:
+    """The master, its metadata and the templates, located and checked before anything is built."""
+
+    config: Config
+    master: SourceFile
+    meta: Metadata
+
+
+def exists(path: Path, kind: str = "file") -> bool:
+    """Whether a file (or any entry) exists; a name too long or otherwise impossible simply does not."""
+    try:
+        return path.is_file() if kind == "file" else path.exists()
+    except OSError:
+        return False
+
+
+def suggest_file(missing: Path) -> str | None:
+    """The name of an existing file close to a missing one, for '¿quiso decir...?' hints."""
+    folder = missing.parent
+    try:
+        if not folder.is_dir():
+            return None
+    except OSError:
+        return None
+    names = [p.name for p in folder.iterdir() if p.is_file()]
+    close = difflib.get_close_matches(missing.name, names, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def read_source(path: Path, problems: Problems, cited_at: Location) -> SourceFile | None:
+    """Read a Markdown source: strict UTF-8 (BOM and CRLF accepted); report and return None when unusable."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        close = suggest_file(path)
+        problems.error(
+            cited_at,
+            f"no se encontró el archivo {path.name}",
+            "fuente.falta",
+            f"¿quiso decir «{close}»?" if close else f"compruebe la ruta; se busca en {display_path(path.parent)}/",
+        )
+        return None
+    except OSError as exc:
+        problems.error(cited_at, f"no se pudo leer {path.name}: {exc.strerror}", "fuente.ilegible")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        problems.error(
+            Location(path, line),
+            f"el archivo no está en UTF-8 (byte 0x{raw[exc.start]:02x} en la posición {exc.start})",
+            "fuente.codificacion",
+            "guarde el archivo con codificación UTF-8 en su editor (suele estar en «Guardar como»)",
+        )
+        return None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    source = SourceFile(path=path, text=text)
+    return source if check_limits(source, len(raw), problems) else None
+
+
+def load_project(config: Config, problems: Problems) -> Project:
+    """Find and read the master, its metadata and check the templates; every problem is reported."""
+    if not config.master.is_file():
+        raise ConfigError(
+            f"no se encontró el documento maestro {config.master}",
+            "indique otro con --fuente RUTA/archivo.md, o ejecute la orden desde la raíz del proyecto",
+        )
+    needed = dict.fromkeys(name for fmt in config.formats for name in REQUIRED_TEMPLATES[fmt])
+    missing = [name for name in needed if not (config.templates_dir / name).is_file()]
+    if missing:
+        regenerable = {"referencia.docx", "referencia.odt"}
+        raise ConfigError(
+            f"faltan plantillas en {config.templates_dir}: {', '.join(missing)}",
+            "regenere las referencias con: python build.py referencia"
+            if set(missing) <= regenerable and (config.templates_dir / "estilos-docx.toml").is_file()
+            else "indique la carpeta de plantillas con --plantillas DIR",
+        )
+    master = read_source(config.master, problems, Location(config.master, 1))
+    problems.stop_if_errors()
+    assert master is not None
+    meta = load_metadata(config.master, config.master.stem, problems)
+    return Project(config=config, master=master, meta=meta)
