@@ -14,7 +14,7 @@ from pathlib import Path
 from . import __version__
 from .config import FORMAT_NAMES, Config
 from .errors import BuildFailed, ConfigError, ImprentaError, Problems, ToolError, display_path
-from .tools import stop_children
+from .tools import allow_children, stop_children
 
 log = logging.getLogger("imprenta")
 
@@ -237,15 +237,17 @@ def _observations(config: Config, files: list[Path], problems: Problems) -> int:
 
 
 def _stop_on_signals() -> None:
-    """SIGTERM (a service manager, a CI timeout) and SIGHUP stop a build as Ctrl+C does: children stopped,
-    scratch removed, salida/ untouched. Only the main thread of the main interpreter can set handlers."""
+    """Ctrl+C (SIGINT), SIGTERM (a service manager, a CI timeout) and SIGHUP stop a build the same way: every
+    child program killed at once (threads waiting on them then return), scratch removed as the stack unwinds,
+    salida/ untouched. Only the main thread can set handlers (a test may call main() from another)."""
     if threading.current_thread() is not threading.main_thread():
         return
 
     def interrupt(signum: int, frame: object) -> None:
+        stop_children()
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, interrupt)
 
 
@@ -253,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _setup_logging(args.depurar, args.silencioso)
     _stop_on_signals()
+    allow_children()
     problems = Problems(strict=args.estricto)
     try:
         return _run(args, problems)

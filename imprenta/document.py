@@ -10,9 +10,9 @@ from typing import Any
 
 from .cache import file_digest
 from .errors import Location
-from .source.metadata import Metadata
 from .pandocast import Blocks, Element, walk
 from .source.anchors import unfenced
+from .source.metadata import Metadata
 
 IMAGE_PLACEHOLDER = "imprenta-imagen:"
 
@@ -49,9 +49,7 @@ class SourceFile:
         lines = self.lines
         for number, line in unfenced(lines):
             blank_before = number == 1 or not lines[number - 2].strip()
-            if _ATX.match(line) and blank_before:
-                found.append(number)
-            elif (
+            if _ATX.match(line) and blank_before or (
                 blank_before
                 and number < len(lines)
                 and line.strip()
@@ -91,7 +89,7 @@ class ImageRef:
     path: Path
     location: Location
     alt: str
-    variants: dict[str, "ImageVariant"] = field(default_factory=dict)
+    variants: dict[str, ImageVariant] = field(default_factory=dict)
 
 
 @dataclass

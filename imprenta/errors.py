@@ -43,7 +43,7 @@ class ToolError(ImprentaError):
 class BuildFailed(ImprentaError):
     """Raised once after every problem of a stage has been collected (the CLI prints them, then this)."""
 
-    def __init__(self, problems: "Problems") -> None:
+    def __init__(self, problems: Problems) -> None:
         n = problems.error_count
         noun = "error" if n == 1 else "errores"
         super().__init__(

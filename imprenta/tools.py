@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
@@ -109,14 +110,21 @@ def _child_setup(memory_mb: int | None) -> Callable[[], None]:
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     """Kill a child and everything it started (it leads a process group of its own)."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+
+
+_STOPPING = threading.Event()
+
+
+def allow_children() -> None:
+    """A new command starts: programs may run again (a watch or a test runs several in one process)."""
+    _STOPPING.clear()
 
 
 def stop_children() -> None:
-    """Kill every program still running for this build (called when it is interrupted)."""
+    """Kill every program still running for this build, and start no other (called when it is interrupted)."""
+    _STOPPING.set()
     with _LIVE_LOCK:
         live = list(_LIVE)
     for proc in live:
@@ -141,6 +149,8 @@ def run_tool(
     own and dies with this process, even when this process is killed outright: no child outlives its build.
     """
     label = what or Path(cmd[0]).name
+    if _STOPPING.is_set():
+        raise ToolError(cmd, None, "", f"{label} no se inició: la compilación se está deteniendo")
     log.debug("ejecutando: %s", " ".join(cmd))
     try:
         proc = subprocess.Popen(
@@ -157,6 +167,8 @@ def run_tool(
         raise ToolError(cmd, None, "", f"no se encontró el programa {cmd[0]}", install_hint(Path(cmd[0]).name)) from exc
     with _LIVE_LOCK:
         _LIVE.add(proc)
+    if _STOPPING.is_set():  # stopped between the check above and now: this one is killed too
+        _kill(proc)
     try:
         out, err = proc.communicate(input_bytes, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
@@ -195,7 +207,7 @@ def _out_of_memory(rc: int, stderr: str) -> bool:
         or "memoryerror" in text or "std::bad_alloc" in text
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tool_version(program: str) -> str:
     """A program's version string, part of cache keys so that a tool upgrade invalidates conversions."""
     path = find_program(program)

@@ -28,7 +28,7 @@ def _key() -> rsa.RSAPrivateKey:
 
 def make_ca(folder: Path) -> tuple[rsa.RSAPrivateKey, x509.Certificate, Path]:
     key = _key()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name("Autoridad de prueba")).issuer_name(_name("Autoridad de prueba"))
@@ -50,7 +50,7 @@ def make_signer(folder: Path, ca: tuple[rsa.RSAPrivateKey, x509.Certificate, Pat
     """A PKCS#12 file for a signer issued by the CA; expired, or without the digital-signature key usage, on demand."""
     ca_key, ca_cert, _ = ca
     key = _key()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     start, end = (now - dt.timedelta(days=400), now - dt.timedelta(days=35)) if expired else (now - dt.timedelta(days=1), now + dt.timedelta(days=365))
     cert = (
         x509.CertificateBuilder()

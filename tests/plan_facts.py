@@ -10,11 +10,12 @@ from pathlib import Path
 
 from PIL import Image
 
-from conftest import REPO, page_texts
 from imprenta.config import Config
 from imprenta.errors import Problems
 from imprenta.source.assemble import assemble
 from imprenta.source.project import load_project
+
+from conftest import REPO, page_texts
 
 SOURCES = [REPO / "fuente/plan.md", REPO / "fuente/partes/contexto.md", REPO / "fuente/partes/antecedentes.md"]
 META = tomllib.loads((REPO / "fuente/metadatos.toml").read_text(encoding="utf-8"))

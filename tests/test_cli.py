@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, REPO, Project
 from imprenta import cli
+
+from conftest import CORPUS, REPO, Project
 
 
 def test_help_is_in_spanish(capsys: pytest.CaptureFixture[str]) -> None:

@@ -100,7 +100,7 @@ def test_part_that_includes_the_master_is_a_cycle(mini: Project, capsys: pytest.
 
 def test_invalid_utf8_gives_the_line(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
     path = mini.root / "fuente/partes/segunda.md"
-    path.write_bytes(path.read_bytes().replace("Texto de la segunda".encode(), "Texto de la segunda".encode("latin-1") + b" con \xf1"))
+    path.write_bytes(path.read_bytes().replace(b"Texto de la segunda", "Texto de la segunda".encode("latin-1") + b" con \xf1"))
     _fails(mini, capsys, "fuente/partes/segunda.md:5: error: el archivo no está en UTF-8 (byte 0xf1")
 
 

@@ -9,10 +9,11 @@ import time
 
 import pytest
 
-from conftest import Project
 from imprenta.config import Config
 from imprenta.errors import ConfigError
 from imprenta.watch import watch, watched_folders
+
+from conftest import Project
 
 
 def _config(project: Project) -> Config:

@@ -11,8 +11,8 @@ from ..config import Config
 from ..document import Document
 from ..errors import Problems
 from ..identity import Identity
-from ..source.numbering import LABELS
 from ..pandocast import Element, walk
+from ..source.numbering import LABELS
 from .editable import normalise_zip, properties, render_with_pandoc
 from .ooxml import annotation_copy, finish_docx
 

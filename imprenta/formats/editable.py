@@ -12,8 +12,8 @@ from typing import Any
 from ..config import Config
 from ..document import Document, content_name
 from ..identity import Identity, zip_date_time
-from ..source.metadata import Metadata, fecha_texto
 from ..pandocast import Element, dumps, meta_string, parse_markdown, text_inlines
+from ..source.metadata import Metadata, fecha_texto
 from ..templates.spec import StyleSpec, load_spec
 from ..tools import run_pandoc
 

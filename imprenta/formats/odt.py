@@ -8,14 +8,13 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from .. import safexml
 from ..config import Config
 from ..document import Document, Heading
-from .. import safexml
 from ..errors import Problems
 from ..identity import Identity
 from ..source.metadata import Metadata
-from ..templates.spec import COVER_STYLES
-from ..templates.spec import NS, style_name
+from ..templates.spec import COVER_STYLES, NS, style_name
 from .editable import CONTENTS_LEVELS, CONTENTS_MARKER, CONTENTS_TITLE, normalise_zip, properties, render_with_pandoc
 
 _DECLS = " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items())
@@ -97,7 +96,7 @@ def meta_xml(meta: Metadata, custom: Mapping[str, str]) -> bytes:
         '<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
         f'office:version="1.3"><office:meta>{"".join(fields)}</office:meta></office:document-meta>'
-    ).encode("utf-8")
+    ).encode()
 
 
 class OdtFormat:

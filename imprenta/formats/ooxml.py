@@ -120,7 +120,7 @@ def _custom_properties(doc: Any, values: Mapping[str, str]) -> None:
         for pid, (name, value) in enumerate(values.items(), start=2)
     )
     blob = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<Properties xmlns="{CUSTOM_PROPS}" xmlns:vt="{VT}">{props}</Properties>').encode("utf-8")
+            f'<Properties xmlns="{CUSTOM_PROPS}" xmlns:vt="{VT}">{props}</Properties>').encode()
     package = doc.part.package
     for rel in package.rels.values():
         if rel.reltype == RT.CUSTOM_PROPERTIES:

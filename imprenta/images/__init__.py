@@ -11,8 +11,8 @@ from ..cache import Cache
 from ..config import Config
 from ..document import Document, ImageRef, ImageVariant
 from ..errors import ImageError, Problems
-from ..templates.spec import load_spec
 from ..images import metafile, raster, vector
+from ..templates.spec import load_spec
 from .probe import ImageInfo, probe
 
 log = logging.getLogger(__name__)

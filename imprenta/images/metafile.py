@@ -8,8 +8,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..cache import Cache, file_digest
 from .. import safexml
+from ..cache import Cache, file_digest
 from ..errors import ImageError, ToolError
 from ..progress import ticking
 from ..tools import find_program, install_hint, run_tool, tool_version

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..document import Document, Heading, SourceFile
 from .. import safexml
+from ..document import Document, Heading, SourceFile
 from ..errors import ImprentaError, Location
 from ..formats.ooxml import bookmark_name
 
@@ -167,7 +167,7 @@ class _Walker:
                 return self.by_bookmark[name]
         wanted = " ".join(_words(text))
         start = (self.current or -1) + 1
-        for index in list(range(start, len(self.doc.headings))) + list(range(0, start)):
+        for index in list(range(start, len(self.doc.headings))) + list(range(start)):
             if " ".join(_words(self.doc.headings[index].text)) == wanted:
                 return index
         return None

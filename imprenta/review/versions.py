@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 from ..cache import Cache
-from .diff import Marker, compare, without_images
 from ..config import Config
 from ..document import Document
 from ..errors import ConfigError, ImprentaError, Problems
@@ -20,6 +19,7 @@ from ..pipeline import BuildResult, render
 from ..publish import project_lock, publish
 from ..source.assemble import read_document
 from ..tools import find_program, install_hint, run_pandoc, run_tool
+from .diff import Marker, compare, without_images
 
 log = logging.getLogger(__name__)
 

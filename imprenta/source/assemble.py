@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from ..config import Config
 from ..document import IMAGE_PLACEHOLDER, Document, Heading, ImageRef, SourceFile
 from ..errors import Location, Problems, display_path
 from ..pandocast import Blocks, Element, parse_markdown, stringify, walk
 from .anchors import URL_SCHEME, normalize_anchor, slug
-from ..config import Config
 from .numbering import number_floats
 from .project import Project, exists, load_project, read_source, suggest_file
 
@@ -40,7 +40,7 @@ class _FileNode:
     blocks: Blocks
     listed_at: Location
     anchor: str = ""
-    parts: dict[int, list["_FileNode"]] = field(default_factory=dict)
+    parts: dict[int, list[_FileNode]] = field(default_factory=dict)
     anchors: dict[str, str] = field(default_factory=dict)  # normalised local id -> global id
 
 
@@ -201,7 +201,7 @@ class _Assembler:
             if node is not root:
                 node.anchor = unique(f"parte-{stem}", "doc")
             headers: list[Element] = []
-            walk(node.blocks, lambda el: headers.append(el) if el["t"] == "Header" else None)
+            walk(node.blocks, lambda el, found=headers: found.append(el) if el["t"] == "Header" else None)
             lines = node.source.heading_lines()
             for position, header in enumerate(headers):
                 level, attr, inlines = header["c"]
@@ -214,7 +214,8 @@ class _Assembler:
                 self.headings.append(Heading(global_id, level, text, node.source.location(line)))
             # Figures and tables with an id ({#fig-...}, {#tbl-...}) are link and cross-reference targets too.
             floats: list[Element] = []
-            walk(node.blocks, lambda el: floats.append(el) if el["t"] in ("Figure", "Table") and el["c"][0][0] else None)
+            walk(node.blocks,
+                 lambda el, found=floats: found.append(el) if el["t"] in ("Figure", "Table") and el["c"][0][0] else None)
             for element in floats:
                 attr = element["c"][0]
                 global_id = unique(attr[0], stem)
@@ -453,7 +454,7 @@ def check_document(project: Project, problems: Problems) -> tuple[list[SourceFil
     Returns the sources that could be read and every path the lists of parts name (read or not)."""
     assembler = _Assembler(problems, project.config.cache_dir, project.config.master.parent)
     assembler.run([project.master])
-    return assembler.sources, {p.resolve() for p in assembler.included}
+    return assembler.sources, {p.resolve() for p in (*assembler.included, *assembler.failed)}
 
 
 def check_files(sources: list[SourceFile], problems: Problems, cache_dir: Path) -> None:

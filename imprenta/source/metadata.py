@@ -64,7 +64,7 @@ class Metadata:
     @property
     def stamp(self) -> dt.datetime:
         """The metadata date at noon UTC: every date stamped in an output is this one, never the clock."""
-        return dt.datetime.combine(self.fecha, dt.time(12, 0), tzinfo=dt.timezone.utc)
+        return dt.datetime.combine(self.fecha, dt.time(12, 0), tzinfo=dt.UTC)
 
     @property
     def epoch(self) -> int:
@@ -163,9 +163,7 @@ def load_metadata(master: Path, fallback_title: str, problems: Problems) -> Meta
         kind, _, description = FIELDS[key]
         if kind is dict:
             values[key] = _history(value, where, problems)
-        elif kind is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
-            values[key] = value
-        elif kind is dt.date and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        elif kind is list and isinstance(value, list) and all(isinstance(v, str) for v in value) or kind is dt.date and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             values[key] = value
         elif kind is str and isinstance(value, (str, int, float)) and not isinstance(value, bool):
             values[key] = str(value)

@@ -109,14 +109,13 @@ def test_random_markdown_builds_or_fails_clearly(project_root: Path, document: t
         assert "sugerencia:" in log
         assert not salida.exists() or not any(salida.iterdir())
         return
-    with pikepdf.open(salida / "indice.pdf") as pdf:
-        with pdf.open_outline() as outline:
-            titles: list[str] = []
-            stack = list(outline.root)
-            while stack:
-                item = stack.pop(0)
-                titles.append(_squeeze(item.title))
-                stack[:0] = list(item.children)
+    with pikepdf.open(salida / "indice.pdf") as pdf, pdf.open_outline() as outline:
+        titles: list[str] = []
+        stack = list(outline.root)
+        while stack:
+            item = stack.pop(0)
+            titles.append(_squeeze(item.title))
+            stack[:0] = list(item.children)
     docx = open_docx(str(salida / "indice.docx"))
     docx_headings = [_squeeze(p.text) for p in docx.paragraphs if p.style.name.startswith("Heading")]
     for heading in headings:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import CORPUS, Project, REPO, edit, snapshot
 from imprenta import cli
+
+from conftest import CORPUS, REPO, Project, edit, snapshot
 
 
 def _fails(project: Project, capsys: pytest.CaptureFixture[str], *args: str) -> str:

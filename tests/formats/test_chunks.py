@@ -14,9 +14,10 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from conftest import REPO, Project, page_texts
 from imprenta.formats.pdf.chunks import ANCHOR_SCHEME, keep_whole, split
 from imprenta.formats.pdf.layout import BODY, FURNITURE, rewrite_css
+
+from conftest import REPO, Project, page_texts
 
 PARAGRAPH = (
     "El Gobierno Electrónico usa las tecnologías de la información para mejorar la gestión pública y la relación "
@@ -149,7 +150,7 @@ def test_chunks_laid_out_in_processes_make_one_exact_document(
         links = [(n, a) for n, page in enumerate(doc.pages, start=1) for a in page.get("/Annots", [])
                  if a.Subtype == "/Link"]
         assert links and all("/A" not in a or not str(a.A.get("/URI", "")).startswith(ANCHOR_SCHEME) for _, a in links)
-        for n, annotation in links:
+        for _, annotation in links:
             if "/Dest" in annotation:
                 assert str(annotation.Dest) in {str(k) for k in dests}, annotation.Dest
         back = [a for n, a in links if n > second and str(a.get("/Dest", "")) == "tramo-1.1"]

@@ -18,9 +18,10 @@ from docx.shared import Cm
 from lxml import etree
 from PIL import Image
 
-from conftest import Project, libreoffice_pdf, page_texts, rebuild
 from imprenta.formats.ooxml import bookmark_name
 from imprenta.tools import pandoc_path
+
+from conftest import Project, libreoffice_pdf, page_texts, rebuild
 from plan_facts import META, check_libreoffice_layout, plan_headings, source_headings
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -142,7 +143,7 @@ def test_properties_come_from_the_metadata_not_the_clock(built_plan: Project) ->
     assert core.title == META["titulo"] and core.subject == META["asunto"] and core.author == META["entidad"]
     assert core.keywords == ", ".join(META["palabras_clave"])
     assert core.language == "es-BO"
-    noon = dt.datetime.combine(META["fecha"], dt.time(12), tzinfo=dt.timezone.utc)
+    noon = dt.datetime.combine(META["fecha"], dt.time(12), tzinfo=dt.UTC)
     assert core.created == noon and core.modified == noon
     custom = _xml(built_plan.salida / "plan.docx", "docProps/custom.xml")
     props = {p.get("name"): "".join(p.itertext()) for p in custom}

@@ -13,11 +13,12 @@ import pikepdf
 import pytest
 from PIL import Image, ImageChops
 
-from conftest import PROJECTS, Project, build_project, page_texts, pdf_text, render_pages
-from imprenta.source.assemble import assemble
 from imprenta.config import Config
 from imprenta.errors import Problems
+from imprenta.source.assemble import assemble
 from imprenta.source.project import load_project
+
+from conftest import PROJECTS, Project, build_project, page_texts, pdf_text, render_pages
 
 
 def _headings(project: Project) -> list[tuple[int, str]]:
@@ -69,7 +70,7 @@ def test_every_font_is_embedded_and_subset(built_plan: Project) -> None:
 def test_attachments_are_the_sources_and_the_docx_byte_for_byte(built_plan: Project) -> None:
     with pikepdf.open(built_plan.salida / "plan.pdf") as pdf:
         assert len(pdf.Root.AF) == 2
-        files = {name: spec for name, spec in pdf.attachments.items()}
+        files = dict(pdf.attachments.items())
         assert set(files) == {"fuentes.zip", "plan.docx"}
         assert files["fuentes.zip"].obj.AFRelationship == "/Source"
         assert files["plan.docx"].obj.AFRelationship == "/Alternative"

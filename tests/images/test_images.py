@@ -9,11 +9,12 @@ import pytest
 from lxml import etree
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
-from conftest import CORPUS, Project
 from imprenta.cache import Cache
 from imprenta.errors import ImageError
 from imprenta.images import metafile, raster
 from imprenta.images.probe import probe
+
+from conftest import CORPUS, Project
 
 METAFILES = sorted((CORPUS / "images").glob("*.wmf")) + sorted((CORPUS / "images").glob("*.emf"))
 # Words each drawing really contains (read from the files' text records), to prove text survives as text.

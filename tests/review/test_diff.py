@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from imprenta.review.diff import Marker, compare
 from imprenta.pandocast import parse_markdown
+from imprenta.review.diff import Marker, compare
 from imprenta.tools import pandoc_path
 
 

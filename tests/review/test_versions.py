@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project, edit
 from imprenta.tools import pandoc_path
+
+from conftest import Project, edit
 
 GIT = ["git", "-c", "user.name=Equipo editorial", "-c", "user.email=equipo@example.org"]
 

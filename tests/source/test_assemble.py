@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from conftest import Project
-from imprenta.source.assemble import assemble
 from imprenta.config import Config
 from imprenta.errors import Problems
 from imprenta.pandocast import walk
+from imprenta.source.assemble import assemble
 from imprenta.source.project import load_project
+
+from conftest import Project
 
 
 def _assemble(project: Project):  # noqa: ANN202 - returns the Document

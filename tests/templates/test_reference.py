@@ -8,8 +8,9 @@ from pathlib import Path
 
 from docx import Document as open_docx
 
-from conftest import REPO
 from imprenta.templates import generate_reference
+
+from conftest import REPO
 
 
 def _parts(path: Path) -> dict[str, bytes]:

@@ -143,7 +143,7 @@ def keep_whole(text: str, note: int) -> str | None:
     if call < 0:
         return None
     stack: list[re.Match[str]] = []
-    for _, _, stack in _tags(text, call):
+    for _, _, stack in _tags(text, call):  # noqa: B007 - after the last tag, stack holds what is open
         pass
     block = next((m for m in reversed(stack) if m.group(2).lower() in KEEPABLE), None)
     if block is None:

@@ -172,7 +172,7 @@ def lay_out(job: Job, dest: str) -> Laid:
     try:
         html, tried = job.html, set[int]()
         fetcher = _fetcher(job)
-        for attempt in range(1, MAX_NOTE_PASSES + 1):
+        for attempt in range(1, MAX_NOTE_PASSES + 1):  # noqa: B007 - the passes made are reported
             rendered = None
             gc.collect()  # let the previous pass's layout go before the next one is built
             rendered = weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher).render(

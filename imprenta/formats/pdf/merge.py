@@ -215,8 +215,8 @@ def _lay_over(pdf: Any, furniture: Path) -> None:
             raise ValueError(f"el pie tiene {len(over.pages)} páginas y el documento {len(pdf.pages)}")
         for page, source in zip(pdf.pages, over.pages):
             form = pdf.copy_foreign(source.as_form_xobject())
-            resources = Dictionary({k: v for k, v in page.obj.Resources.items()})
-            xobjects = Dictionary({k: v for k, v in page.obj.Resources.get("/XObject", Dictionary()).items()})
+            resources = Dictionary(dict(page.obj.Resources.items()))
+            xobjects = Dictionary(dict(page.obj.Resources.get("/XObject", Dictionary()).items()))
             xobjects[FURNITURE] = form
             resources.XObject = xobjects
             page.obj.Resources = resources

@@ -33,8 +33,8 @@ from ...pandocast import Element, dumps, meta_string
 from ...progress import counting
 from ...templates.spec import load_spec
 from ...tools import die_with_parent, run_pandoc
-from .chunks import Chunk, css_string, split, with_style
 from ..docx import DocxFormat
+from .chunks import Chunk, css_string, split, with_style
 from .layout import BODY, FURNITURE, WHOLE, Job, Laid, lay_out
 from .merge import Attachment, finish, merge
 from .notes import Note, inline_notes

@@ -68,7 +68,7 @@ def check_certificate(path: Path, password: bytes, now: dt.datetime | None = Non
     if key is None or cert is None:
         raise ConfigError(f"el archivo {path.name} no contiene una clave privada y su certificado",
                           "exporte el certificado con su clave privada (PKCS#12)")
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     subject = cert.subject.rfc4514_string()
     if now < cert.not_valid_before_utc:
         raise ConfigError(f"el certificado de {subject} aún no es válido: lo será desde el {cert.not_valid_before_utc:%d/%m/%Y}",
