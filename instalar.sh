@@ -5,9 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-DEBIAN_PACKAGES=(libreoffice-draw-nogui libreoffice-writer-nogui librsvg2-bin libharfbuzz-subset0
-                 poppler-utils fonts-liberation2 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
-                 fonts-urw-base35)  # fonts-urw-base35: the OpenType/CFF font of the visible signature
+# One list, shared with Imprenta's install hints: the first word of each line of imprenta/paquetes-debian.txt.
+mapfile -t DEBIAN_PACKAGES < <(grep -v '^#' imprenta/paquetes-debian.txt | awk 'NF {print $1}')
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/comparar.py              documents of 25, 100 and 400 pages
     .venv/bin/python bench/comparar.py 25 100       only those sizes
+    .venv/bin/python bench/comparar.py --rapido     a 4-page document: that the benchmark runs (the suite calls it)
 
 For each size it generates a document (10 parts at 400 pages, headings, lists, tables, footnotes, images),
 then measures, one after the other on the same machine:
@@ -217,6 +218,15 @@ def _print(rows: list[tuple[int, int, str, Measure]]) -> None:
     print(json.dumps({"filas": [[p, c, n, round(m.wall, 3), round(m.cpu, 3), round(m.peak_mb)] for p, c, n, m in rows]}))
 
 
+QUICK = [4]  # --rapido: a document of a few pages, for the test suite (it checks that the benchmark runs, not times)
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
-    main([int(a) for a in sys.argv[1:]] or [25, 100, 400])
+    arguments = sys.argv[1:]
+    if arguments == ["--rapido"]:
+        main(QUICK)
+    elif all(a.isdigit() for a in arguments):
+        main([int(a) for a in arguments] or [25, 100, 400])
+    else:
+        sys.exit("uso: python bench/comparar.py [--rapido | TAMAÑO ...]  (tamaños en páginas, p. ej. 25 100 400)")

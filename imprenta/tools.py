@@ -21,13 +21,19 @@ from .errors import ToolError
 
 log = logging.getLogger(__name__)
 
-# Debian package that provides each program, for install hints.
-DEBIAN_PACKAGES = {
-    "soffice": "libreoffice-draw-nogui libreoffice-writer-nogui",
-    "rsvg-convert": "librsvg2-bin",
-    "pdftoppm": "poppler-utils",
-    "inkscape": "inkscape",
-}
+# The Debian packages Imprenta needs, with the programs each gives: instalar.sh installs from the same file.
+PACKAGES_FILE = Path(__file__).with_name("paquetes-debian.txt")
+
+
+@functools.cache
+def debian_packages() -> dict[str, str]:
+    """Program -> the Debian packages that provide it (space separated), from paquetes-debian.txt."""
+    found: dict[str, list[str]] = {}
+    for line in PACKAGES_FILE.read_text(encoding="utf-8").splitlines():
+        words = line.split("#", 1)[0].split()
+        for program in words[1:]:
+            found.setdefault(program, []).append(words[0])
+    return {program: " ".join(packages) for program, packages in found.items()}
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ def find_program(name: str) -> str | None:
 
 def install_hint(name: str) -> str:
     """How to get a missing program, in the user's language."""
-    package = DEBIAN_PACKAGES.get(name, name)
+    package = debian_packages().get(name, name)
     return f"instale el paquete de Debian: sudo apt-get install {package} (o ejecute de nuevo bash instalar.sh)"
 
 
