@@ -21,6 +21,10 @@ from conftest import PROJECTS, REPO
 
 EXAMPLES = int(os.environ.get("IMPRENTA_FUZZ_EJEMPLOS", "10"))
 SECONDS_PER_CASE = 180
+# The same examples on every run unless IMPRENTA_FUZZ_ALEATORIO is set; slow cases are expected (real builds).
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize="IMPRENTA_FUZZ_ALEATORIO" not in os.environ,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                       HealthCheck.data_too_large])
 
 # Words for headings: letters from several scripts, with combining marks; what a title really holds.
 LETTERS = "abcdefghijklmnopqrstuvwxyzáéíóúñü" + "ABCDEFGHIJKLMNOPQRSTUVWXYZÁÉÑ" + "שלוםעברית" + "مرحباعربي" + "ǎñ"
@@ -83,8 +87,7 @@ def project_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize="IMPRENTA_FUZZ_ALEATORIO" not in os.environ,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+@FUZZ
 @given(document=documents())
 def test_random_markdown_builds_or_fails_clearly(project_root: Path, document: tuple[str, list[str]]) -> None:
     text, headings = document
@@ -121,3 +124,51 @@ def test_random_markdown_builds_or_fails_clearly(project_root: Path, document: t
     for heading in headings:
         assert _squeeze(heading) in titles, (heading, titles)
         assert _squeeze(heading) in docx_headings, (heading, docx_headings)
+
+
+# Structures that made the tools recurse, loop or swell: deep nesting of quotes and lists, long runs of brackets
+# and emphasis marks, tables of many rows. Each case is checked with `revisar` (reading, parsing and every check
+# of a build, without the layout): it must answer within seconds, with no traceback.
+HOSTILE_SECONDS = 60
+
+
+@st.composite
+def hostile_documents(draw: st.DrawFn) -> str:
+    pieces = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["nesting", "brackets", "inline", "table"]))
+        if kind == "nesting":
+            markers = draw(st.lists(st.sampled_from(["> ", "- ", "1. ", "* "]), min_size=1, max_size=4))
+            depth = draw(st.integers(1, 400))
+            pieces.append("".join(markers[i % len(markers)] for i in range(depth)) + draw(word))
+        elif kind == "brackets":
+            opening = draw(st.sampled_from(["[", "(", "[(", "!["]))
+            depth = draw(st.integers(1, 3000))
+            pieces.append(opening * depth + draw(word) + "]" * draw(st.integers(0, depth)))
+        elif kind == "inline":
+            marks = draw(st.sampled_from(["*", "_", "`", "<", "~~", "**_", "[^", "$"]))
+            pieces.append(" ".join(marks * draw(st.integers(1, 300)) + draw(word) for _ in range(draw(st.integers(1, 50)))))
+        else:
+            rows = draw(st.sampled_from([10, 1000, 6000, 20_000]))
+            pieces.append("| a | b |\n|---|---|\n" + "\n".join(f"| {i} | x |" for i in range(rows)))
+    return "# Título\n\n" + "\n\n".join(pieces) + "\n"
+
+
+@FUZZ
+@given(text=hostile_documents())
+def test_hostile_structure_is_answered_quickly_and_clearly(project_root: Path, text: str) -> None:
+    master = project_root / "fuente" / "indice.md"
+    master.write_text(text, encoding="utf-8")
+    try:
+        result = subprocess.run(
+            [sys.executable, str(REPO / "build.py"), "revisar", "--fuente", str(master),
+             "--plantillas", str(project_root / "plantillas"), "--cache", str(project_root / ".cache-hostil")],
+            cwd=project_root, capture_output=True, text=True, timeout=HOSTILE_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"revisar no terminó en {HOSTILE_SECONDS} s con:\n{text[:2000]}")
+    log = result.stdout + result.stderr
+    assert "Traceback" not in log, f"traza en lugar de un mensaje:\n{log[-3000:]}"
+    assert result.returncode in (0, 1), log[-3000:]
+    if result.returncode == 1:
+        assert ": error: " in log and "sugerencia:" in log, log[-3000:]
