@@ -95,6 +95,9 @@ class _Assembler:
         """Parse every file (the parts each lists, unless loose), give anchors, resolve links and images."""
         nodes = []
         with self.pool:
+            for source in roots[1:]:  # several roots (loose files): parsed side by side, like the parts
+                self.prefetched[(source.path, source.text)] = self.pool.submit(
+                    parse_markdown, source.text, display_path(source.path), self.cache_dir)
             for source in roots:
                 self.included[source.path] = source.location(1)
                 nodes.append(self.collect(source, [source.path], source.location(1)))
