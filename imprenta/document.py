@@ -24,10 +24,15 @@ _PARAGRAPH_NOT_HEADING = re.compile(r"^\s*([-*+>|]|\d+[.)])(\s|$)")
 
 @dataclass
 class SourceFile:
-    """A Markdown file as read from disk (BOM removed, line endings normalised)."""
+    """A Markdown file as read from disk (BOM removed, line endings normalised).
+
+    A master made from an MkDocs config is Markdown written by Imprenta: line_map then gives, for each of its
+    lines, the line of the config that it comes from, so that problems point at the file the team wrote.
+    """
 
     path: Path
     text: str
+    line_map: list[int] | None = None
 
     @property
     def lines(self) -> list[str]:
@@ -68,7 +73,10 @@ class SourceFile:
         return self.find_line(url, occurrence) or self.find_line(url)
 
     def location(self, line: int | None) -> Location:
-        return Location(self.path, line or 1)
+        line = line or 1
+        if self.line_map is not None:
+            line = self.line_map[min(line, len(self.line_map)) - 1]
+        return Location(self.path, line)
 
 
 @dataclass

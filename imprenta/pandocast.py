@@ -14,7 +14,8 @@ from .tools import pandoc_path, run_pandoc
 
 # pandoc's own Markdown, with ASCII heading identifiers so that "Misión" gets the anchor "mision", and
 # lists allowed right after a paragraph: writers (and the seed plan) often omit the blank line before "* item".
-MARKDOWN_FORMAT = "markdown+ascii_identifiers+lists_without_preceding_blankline"
+# Emoji shortcodes (`:star:`, as MkDocs and GitHub write them) become the characters themselves.
+MARKDOWN_FORMAT = "markdown+ascii_identifiers+lists_without_preceding_blankline+emoji"
 
 # Cache namespace of parsed Markdown, keyed by the text, the reader's extensions and the pandoc binary.
 NAMESPACE = "pandoc-json"
@@ -23,19 +24,20 @@ Element = dict[str, Any]
 Blocks = list[Element]
 
 
-def parse_markdown(text: str, what: str, cache: Path | None = None) -> dict[str, Any]:
-    """Parse Markdown text once into pandoc's JSON AST; with a cache folder, a text parsed before is not again."""
+def parse_markdown(text: str, what: str, cache: Path | None = None, reader: str = MARKDOWN_FORMAT) -> dict[str, Any]:
+    """Parse Markdown (or, with reader="html", an HTML fragment) once into pandoc's JSON AST; with a cache folder,
+    a text parsed before is not parsed again."""
     store, key = None, ""
     if cache is not None:
         binary = Path(pandoc_path()).stat()
         store = Cache(cache)
-        key = Cache.key(MARKDOWN_FORMAT, str(binary.st_size), str(binary.st_mtime_ns), text)
+        key = Cache.key(reader, str(binary.st_size), str(binary.st_mtime_ns), text)
         if (found := store.lookup(NAMESPACE, key, ".json")) is not None:
             try:
                 return json.loads(found.read_bytes())
             except ValueError:
                 pass  # an entry cut short: parse again
-    result = run_pandoc(["--sandbox", "--from", MARKDOWN_FORMAT, "--to", "json"],
+    result = run_pandoc(["--sandbox", "--from", reader, "--to", "json"],
                         input_bytes=text.encode("utf-8"), what=f"pandoc (leyendo {what})")
     try:
         ast = json.loads(result.stdout)

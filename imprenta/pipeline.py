@@ -13,13 +13,14 @@ from .cache import Cache
 from .config import Config
 from .document import Document
 from .errors import Problems
-from .formats import FORMATS, OutputFormat, accepted_kinds, render_order
+from .formats import FORMATS, OutputFormat, accepted_kinds, render_order, required_templates
 from .identity import Identity, identify
 from .images import ImageStats, prepare_images
 from .incremental import remember
 from .publish import project_lock, publish
 from .source.assemble import read_document
 from .source.lint import lint_document
+from .source.project import check_templates
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ def _build(config: Config, problems: Problems) -> BuildResult:
     result = BuildResult()
 
     log.info("[1/4] leyendo fuentes de %s", config.master.parent)
+    if config.master.is_file():  # a missing master is said first, by the reading stage
+        check_templates(config, required_templates(render_order(config.formats)))
     doc = read_document(config, problems)
     lint_document(doc.sources, config.master.parent, problems)  # writing slips: warnings (errors with --estricto)
     problems.report()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import REQUIRED_TEMPLATES, OutputFormat
+from .base import OutputFormat
 from .docx import DocxFormat, RevisionFormat
 from .odt import OdtFormat
 from .pdf import PdfFormat
@@ -14,7 +14,7 @@ FORMATS: dict[str, OutputFormat] = {
     "odt": OdtFormat(),
 }
 
-__all__ = ["FORMATS", "REQUIRED_TEMPLATES", "OutputFormat", "accepted_kinds", "render_order"]
+__all__ = ["FORMATS", "OutputFormat", "accepted_kinds", "render_order", "required_templates"]
 
 
 def render_order(names: tuple[str, ...]) -> list[str]:
@@ -35,3 +35,8 @@ def render_order(names: tuple[str, ...]) -> list[str]:
 def accepted_kinds(names: list[str]) -> dict[str, frozenset[str]]:
     """The image kinds each of these formats takes as they are: what the image stage converts for."""
     return {name: FORMATS[name].accepts for name in names}
+
+
+def required_templates(names: list[str]) -> list[str]:
+    """The files of plantillas/ these formats read, each once, in a stable order."""
+    return list(dict.fromkeys(t for name in names for t in FORMATS[name].templates))

@@ -1,4 +1,4 @@
-"""The small interface every output format implements, and the templates each one needs."""
+"""The small interface every output format implements: name, suffix, image kinds, needs, templates, render()."""
 
 from __future__ import annotations
 
@@ -11,14 +11,6 @@ from ..document import Document
 from ..errors import Problems
 from ..identity import Identity
 
-# The templates each output needs from plantillas/ (the PDF carries the DOCX, so it needs the DOCX's too).
-REQUIRED_TEMPLATES = {
-    "pdf": ("plantilla.html", "estilo.css", "estilos-docx.toml", "referencia.docx"),
-    "docx": ("estilos-docx.toml", "referencia.docx"),
-    "revision": ("estilos-docx.toml", "referencia.docx"),
-    "odt": ("estilos-docx.toml", "referencia.odt"),
-}
-
 
 class OutputFormat(Protocol):
     """What the pipeline knows of an output: its name, file suffix, image kinds it takes, formats it needs."""
@@ -27,6 +19,7 @@ class OutputFormat(Protocol):
     suffix: str
     accepts: frozenset[str]
     needs: tuple[str, ...]  # formats whose output this one uses (the PDF carries the DOCX)
+    templates: tuple[str, ...]  # files of plantillas/ it reads
 
     def render(
         self, doc: Document, identity: Identity, config: Config, dest: Path, problems: Problems,

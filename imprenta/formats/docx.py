@@ -49,6 +49,7 @@ class DocxFormat:
     # SVG is not taken: pandoc embeds it without a PNG fallback and LibreOffice then draws nothing.
     accepts = frozenset({"png", "jpeg", "gif", "wmf", "emf"})
     needs: tuple[str, ...] = ()
+    templates = ("estilos-docx.toml", "referencia.docx")
 
     def render(
         self, doc: Document, identity: Identity, config: Config, dest: Path, problems: Problems,
@@ -68,6 +69,7 @@ class RevisionFormat:
     suffix = "-revision.docx"
     accepts = DocxFormat.accepts
     needs = ("docx",)
+    templates = DocxFormat.templates
 
     def render(
         self, doc: Document, identity: Identity, config: Config, dest: Path, problems: Problems,

@@ -12,9 +12,10 @@ from typing import Any
 from ..config import Config
 from ..document import Document, content_name
 from ..identity import Identity, zip_date_time
-from ..pandocast import Element, dumps, meta_string, parse_markdown, text_inlines
+from ..pandocast import Element, dumps, meta_string, parse_markdown, text_inlines, walk
+from ..source.assemble import PAGE_BREAK_CLASS
 from ..source.metadata import Metadata, fecha_texto
-from ..templates.spec import StyleSpec, load_spec
+from ..templates.spec import BOX_STYLES, MISSING_TEXT_STYLE, PAGE_BREAK_STYLE, StyleSpec, load_spec, style_name
 from ..tools import run_pandoc
 
 # The paragraph that the finishing step replaces with the pre-filled table of contents.
@@ -58,6 +59,26 @@ def history_table(meta: Metadata) -> list[Element]:
     return parse_markdown(f"| Versión | Fecha | Resumen |\n|---|---|------|\n{rows}\n", "el historial de versiones")["blocks"]
 
 
+# A page break in each editable format's own XML.
+PAGE_BREAK = {"openxml": '<w:p><w:r><w:br w:type="page"/></w:r></w:p>',
+              "opendocument": f'<text:p text:style-name="{style_name(PAGE_BREAK_STYLE)}"/>'}
+
+
+def _box_style(el: Element) -> None:
+    """Boxes and placeholders (by their classes) in the reference document's styles, through `custom-style`."""
+    if el["t"] not in ("Div", "Span"):
+        return
+    attr = el["c"][0]
+    if any(k == "custom-style" for k, _ in attr[2]):
+        return
+    if el["t"] == "Div":
+        style = next((BOX_STYLES[c] for c in attr[1] if c in BOX_STYLES), None)
+    else:
+        style = MISSING_TEXT_STYLE if "falta" in attr[1] or "enlace-roto" in attr[1] else None
+    if style:
+        attr[2].append(["custom-style", style])
+
+
 def editable_ast(doc: Document, output: str, emblem: Path, spec: StyleSpec, raw_format: str, marker_xml: str) -> dict[str, Any]:
     """The document for pandoc: cover, contents marker, body; metadata kept to the language.
 
@@ -65,6 +86,13 @@ def editable_ast(doc: Document, output: str, emblem: Path, spec: StyleSpec, raw_
     prints no title block of its own and invents no custom properties from Imprenta's template keys.
     """
     ast = doc.ast_for(output)
+    walk(ast["blocks"], _box_style)
+
+    def page_break(el: Element) -> None:
+        if el["t"] == "Div" and PAGE_BREAK_CLASS in el["c"][0][1]:
+            el["c"][1] = [{"t": "RawBlock", "c": [raw_format, PAGE_BREAK[raw_format]]}]
+
+    walk(ast["blocks"], page_break)
     ast["meta"] = {"lang": meta_string(doc.meta.idioma)}
     marker = {"t": "RawBlock", "c": [raw_format, marker_xml.replace("MARKER", CONTENTS_MARKER)]}
     ast["blocks"] = [*cover_blocks(doc, emblem, spec), marker, *ast["blocks"]]

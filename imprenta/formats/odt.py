@@ -14,7 +14,7 @@ from ..document import Document, Heading
 from ..errors import Problems
 from ..identity import Identity
 from ..source.metadata import Metadata
-from ..templates.spec import COVER_STYLES, NS, style_name
+from ..templates.spec import CONTENT_STYLES, COVER_STYLES, MISSING_TEXT_STYLE, NS, style_name
 from .editable import CONTENTS_LEVELS, CONTENTS_MARKER, CONTENTS_TITLE, normalise_zip, properties, render_with_pandoc
 
 _DECLS = " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items())
@@ -57,7 +57,7 @@ def _finish_content(data: bytes, headings: list[Heading], colours: Mapping[str, 
     else:
         raise RuntimeError("falta la marca del índice en el ODT de pandoc")
     # pandoc writes custom-style names as given; ODF style names cannot hold spaces.
-    renamed = {name: style_name(name) for name in COVER_STYLES}
+    renamed = {name: style_name(name) for name in (*COVER_STYLES, *CONTENT_STYLES, MISSING_TEXT_STYLE)}
     attr = f"{{{NS['text']}}}style-name"
     for element in root.iter():
         if element.get(attr) in renamed:
@@ -106,6 +106,7 @@ class OdtFormat:
     suffix = ".odt"
     accepts = frozenset({"png", "jpeg", "gif", "svg"})  # SVG is native in ODF; metafiles arrive as cropped SVG
     needs: tuple[str, ...] = ()
+    templates = ("estilos-docx.toml", "referencia.odt")
 
     def render(
         self, doc: Document, identity: Identity, config: Config, dest: Path, problems: Problems,

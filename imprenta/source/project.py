@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,14 +13,9 @@ from ..document import SourceFile
 from ..errors import ConfigError, Location, Problems, display_path
 from .limits import check_limits
 from .metadata import Metadata, load_metadata
+from .mkdocs import MkDocsSite, is_config, read_site
 
-# The templates each output needs (the PDF carries the DOCX, so it needs the DOCX's too).
-REQUIRED_TEMPLATES = {
-    "pdf": ("plantilla.html", "estilo.css", "estilos-docx.toml", "referencia.docx"),
-    "docx": ("estilos-docx.toml", "referencia.docx"),
-    "revision": ("estilos-docx.toml", "referencia.docx"),
-    "odt": ("estilos-docx.toml", "referencia.odt"),
-}
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,6 +25,16 @@ class Project:
     config: Config
     master: SourceFile
     meta: Metadata
+    site: MkDocsSite | None = None  # when the master is an MkDocs config
+
+    @property
+    def root(self) -> Path:
+        """The project's folder, which images and included files may not leave: the one that holds fuente/ (for an
+        MkDocs config, the folder that holds both the config and its docs_dir)."""
+        master_dir = self.config.master.parent.resolve()
+        if self.site is None:
+            return master_dir.parent
+        return Path(os.path.commonpath([master_dir, self.site.docs_dir]))
 
 
 def exists(path: Path, kind: str = "file") -> bool:
@@ -83,14 +90,8 @@ def read_source(path: Path, problems: Problems, cited_at: Location) -> SourceFil
     return source if check_limits(source, len(raw), problems) else None
 
 
-def load_project(config: Config, problems: Problems) -> Project:
-    """Find and read the master, its metadata and check the templates; every problem is reported."""
-    if not config.master.is_file():
-        raise ConfigError(
-            f"no se encontró el documento maestro {config.master}",
-            "indique otro con --fuente RUTA/archivo.md, o ejecute la orden desde la raíz del proyecto",
-        )
-    needed = dict.fromkeys(name for fmt in config.formats for name in REQUIRED_TEMPLATES[fmt])
+def check_templates(config: Config, needed: list[str]) -> None:
+    """Every file of plantillas/ the outputs asked for will read (formats.required_templates names them)."""
     missing = [name for name in needed if not (config.templates_dir / name).is_file()]
     if missing:
         regenerable = {"referencia.docx", "referencia.odt"}
@@ -100,8 +101,25 @@ def load_project(config: Config, problems: Problems) -> Project:
             if set(missing) <= regenerable and (config.templates_dir / "estilos-docx.toml").is_file()
             else "indique la carpeta de plantillas con --plantillas DIR",
         )
-    master = read_source(config.master, problems, Location(config.master, 1))
+
+
+def load_project(config: Config, problems: Problems) -> Project:
+    """Find and read the master, its metadata and check the templates; every problem is reported."""
+    if not config.master.is_file():
+        raise ConfigError(
+            f"no se encontró el documento maestro {config.master}",
+            "indique otro con --fuente RUTA/archivo.md, o ejecute la orden desde la raíz del proyecto",
+        )
+    site = None
+    if is_config(config.master):
+        site = read_site(config.master, problems)
+        master: SourceFile | None = site.master
+        for line, title, address in site.skipped:
+            log.info("%s:%d: la entrada «%s» del nav es una dirección externa (%s): no forma parte del documento",
+                     display_path(config.master), line, title, address)
+    else:
+        master = read_source(config.master, problems, Location(config.master, 1))
     problems.stop_if_errors()
     assert master is not None
-    meta = load_metadata(config.master, config.master.stem, problems)
-    return Project(config=config, master=master, meta=meta)
+    meta = load_metadata(config.master, site.site_name if site else config.master.stem, problems)
+    return Project(config=config, master=master, meta=meta, site=site)

@@ -15,7 +15,7 @@ from docx.styles.style import BaseStyle
 
 from ..images.vector import rasterise
 from ..tools import run_pandoc
-from .spec import HEADING_STYLES, StyleSpec
+from .spec import HEADING_STYLES, MISSING_TEXT_STYLE, StyleSpec
 
 # Word's built-in names ("toc 1", "header") with its ids: Word and LibreOffice both recognise them.
 BUILTIN_STYLES = {"TOC1": "toc 1", "TOC2": "toc 2", "TOC3": "toc 3", "Header": "header", "Footer": "footer"}
@@ -117,6 +117,32 @@ def _layout_styles(doc: Any, spec: StyleSpec) -> None:
     _style(doc, "Portada Emblema").paragraph_format.space_before = Cm(5)
 
 
+def _box_styles(doc: Any, spec: StyleSpec) -> None:
+    """Recuadro (admonitions, abbreviations): a shaded box with a coloured rule on the left; its title in bold;
+    Marcador ausente: the framed note a draft prints where a part, image or diagram could not be included."""
+    green, fill, missing = spec.colours["titulos"], spec.box_fill, spec.missing_colour
+    box = _style(doc, "Recuadro")
+    box.paragraph_format.left_indent = Cm(0.3)
+    box.paragraph_format.right_indent = Cm(0.3)
+    box.element.get_or_add_pPr().append(parse_xml(
+        f'<w:pBdr {nsdecls("w")}><w:left w:val="single" w:sz="24" w:space="6" w:color="{green}"/>'
+        f'<w:between w:val="nil"/></w:pBdr>'))
+    box.element.get_or_add_pPr().append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{fill}"/>'))
+    title = _style(doc, "Recuadro Título", base="Recuadro")
+    title.font.bold = True
+    title.font.color.rgb = RGBColor.from_string(green)
+    title.paragraph_format.keep_with_next = True
+    placeholder = _style(doc, "Marcador ausente")
+    placeholder.font.italic = True
+    placeholder.font.color.rgb = RGBColor.from_string(missing)
+    placeholder.element.get_or_add_pPr().append(parse_xml(
+        f'<w:pBdr {nsdecls("w")}>' + "".join(f'<w:{s} w:val="dashed" w:sz="6" w:space="4" w:color="{missing}"/>'
+                                             for s in ("top", "left", "bottom", "right")) + "</w:pBdr>"))
+    text = _style(doc, MISSING_TEXT_STYLE, WD_STYLE_TYPE.CHARACTER, base="Default Paragraph Font")
+    text.font.italic = True
+    text.font.color.rgb = RGBColor.from_string(missing)
+
+
 def _table_style(doc: Any, spec: StyleSpec) -> None:
     """pandoc's "Table" style with the PDF's borders and a shaded, white-lettered header row."""
     border, fill, letters = spec.colours["bordes_tabla"], spec.colours["fondo_cabecera_tabla"], spec.colours["texto_cabecera_tabla"]
@@ -167,6 +193,7 @@ def generate_docx_reference(spec: StyleSpec, dest: Path, work: Path) -> None:
     _fonts_and_colours(doc, spec)
     _layout_styles(doc, spec)
     _table_style(doc, spec)
+    _box_styles(doc, spec)
     emblem = work / "emblema.png"
     rasterise(spec.emblem, emblem)
     _page_header_footer(doc, spec, emblem)

@@ -9,7 +9,7 @@ from lxml import etree
 
 from .. import safexml
 from ..tools import run_pandoc
-from .spec import COVER_STYLES, NS, StyleSpec, style_name
+from .spec import COVER_STYLES, MISSING_TEXT_STYLE, NS, PAGE_BREAK_STYLE, StyleSpec, style_name
 
 EMBLEM_ENTRY = "Pictures/emblema.svg"
 FONT = "Imprenta Sans"  # the font-face name the styles use; its family comes from the style file
@@ -78,6 +78,20 @@ def _restyle(root: etree._Element, spec: StyleSpec) -> None:
     for name in ("TableCaption", "FigureCaption", "Figure", "FigureWithCaption"):
         _style(styles, name, para={"fo:text-align": "center"})
     _style(styles, "TableCaption", para={"fo:keep-with-next": "always"})
+    # Boxes and placeholders, as in the DOCX (see docx._box_styles).
+    box = {"fo:background-color": f"#{spec.box_fill}", "fo:border-left": f"3pt solid #{c['titulos']}",
+           "fo:padding-left": "0.25cm", "fo:margin-left": "0.3cm", "fo:margin-right": "0.3cm",
+           "style:join-border": "true"}
+    _style(styles, style_name("Recuadro"), display_name="Recuadro", para=box)
+    _style(styles, style_name("Recuadro Título"), display_name="Recuadro Título", parent=style_name("Recuadro"),
+           para={"fo:keep-with-next": "always"}, text=_font_text(spec, colour=c["titulos"], bold=True))
+    _style(styles, style_name(PAGE_BREAK_STYLE), display_name=PAGE_BREAK_STYLE, para={"fo:break-after": "page"})
+    missing = spec.missing_colour
+    _style(styles, style_name("Marcador ausente"), display_name="Marcador ausente",
+           para={"fo:border": f"0.75pt dashed #{missing}", "fo:padding": "0.1cm"},
+           text={"fo:color": f"#{missing}", "fo:font-style": "italic"})
+    _style(styles, style_name(MISSING_TEXT_STYLE), family="text", parent=None, display_name=MISSING_TEXT_STYLE,
+           text={"fo:color": f"#{missing}", "fo:font-style": "italic"})
     _style(styles, "Table_20_Contents", text=_font_text(spec, spec.sizes["tabla"]))
     _style(styles, "Table_20_Heading", text=_font_text(spec, spec.sizes["tabla"], c["texto_cabecera_tabla"], True))
     _style(styles, "Contents_20_Heading", parent="Heading", display_name="Contents Heading",

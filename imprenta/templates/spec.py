@@ -17,6 +17,13 @@ STYLE_FILE = "estilos-docx.toml"
 HEADING_STYLES = ("Heading 1", "Heading 2", "Heading 3", "Heading 4", "Title", "Subtitle", "TOC Heading")
 # Paragraph styles of the cover: pandoc applies them through `custom-style`, by name.
 COVER_STYLES = ("Portada Emblema", "Portada Entidad", "Portada Título", "Portada Subtítulo", "Portada Datos")
+# Styles of the boxes of documents written elsewhere (admonitions, tabs, abbreviations, placeholders of what a
+# draft could not include), by the class the source's Div or Span carries (see source/dialect.py).
+BOX_STYLES = {"admonicion": "Recuadro", "abreviaturas": "Recuadro", "titulo-caja": "Recuadro Título",
+              "falta": "Marcador ausente"}
+PAGE_BREAK_STYLE = "Salto de página"  # ODT: an empty paragraph that starts a new page
+MISSING_TEXT_STYLE = "Texto ausente"  # a character style: the placeholder of an image or a link inside a line
+CONTENT_STYLES = ("Recuadro", "Recuadro Título", "Marcador ausente")
 
 
 @dataclass
@@ -37,6 +44,16 @@ class StyleSpec:
     @property
     def text_width_cm(self) -> float:
         return float(self.page["ancho_cm"]) - 2 * float(self.page["margen_cm"])
+
+    @property
+    def box_fill(self) -> str:
+        """The shade of boxes (admonitions); a style file written before boxes existed gets a light grey."""
+        return str(self.colours.get("fondo_recuadro", "F2F2F2"))
+
+    @property
+    def missing_colour(self) -> str:
+        """The colour of what a draft could not include (placeholders)."""
+        return str(self.colours.get("ausente", "B3261E"))
 
     def page_css(self) -> str:
         """The PDF's page size and margins, from the same [pagina] as the editable editions."""

@@ -107,6 +107,7 @@ class PdfFormat:
     suffix = ".pdf"
     accepts = frozenset({"png", "jpeg", "gif", "svg"})
     needs = ("docx",)  # the DOCX is attached to the PDF, so it is rendered first
+    templates = ("plantilla.html", "estilo.css", "estilos-docx.toml")
 
     def render(
         self, doc: Document, identity: Identity, config: Config, dest: Path, problems: Problems,
