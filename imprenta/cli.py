@@ -200,8 +200,9 @@ def _lint(config: Config, files: list[Path], problems: Problems) -> int:
         count = lint_files(files, problems, config.cache_dir)
     else:
         # Every problem of assembly (broken links, images) and every writing slip, without stopping early.
-        sources, listed = check_document(load_project(config, problems), problems)
-        lint_document(sources, config.master.parent, problems, listed)
+        project = load_project(config, problems)
+        sources, listed = check_document(project, problems)
+        lint_document(sources, project.content_dir, problems, listed)
         count = len(sources)
     problems.report()
     errors = sum(1 for p in problems.items if p.severity == "error")

@@ -150,6 +150,8 @@ class Document:
     images: list[ImageRef]
     api_version: list[int]
     floats: list[Float] = field(default_factory=list)
+    listed: set[Path] = field(default_factory=set)  # every file the document names: parts and snippets
+    content_dir: Path | None = None  # where its Markdown lives: the master's folder, or an MkDocs docs_dir
 
     @property
     def name(self) -> str:

@@ -14,6 +14,7 @@ from .config import Config
 from .document import Document
 from .errors import Problems
 from .formats import FORMATS, OutputFormat, accepted_kinds, render_order, required_templates
+from .formats.check import check_outputs
 from .identity import Identity, identify
 from .images import ImageStats, prepare_images
 from .incremental import remember
@@ -58,7 +59,8 @@ def _build(config: Config, problems: Problems) -> BuildResult:
     if config.master.is_file():  # a missing master is said first, by the reading stage
         check_templates(config, required_templates(render_order(config.formats)))
     doc = read_document(config, problems)
-    lint_document(doc.sources, config.master.parent, problems)  # writing slips: warnings (errors with --estricto)
+    # Writing slips: warnings (errors with --estricto).
+    lint_document(doc.sources, doc.content_dir or config.master.parent, problems, doc.listed)
     problems.report()
     log.info("      %d archivos, %d encabezados, %d imágenes", len(doc.sources), len(doc.headings), len(doc.images))
     identity = identify(doc)  # once per build: the colophon, the properties and the build record all print it
@@ -109,6 +111,9 @@ def render(doc: Document, identity: Identity, config: Config, names: tuple[str, 
             inputs = _Rendered({name: futures[name] for name in fmt.needs})
             futures[fmt.name] = pool.submit(_render, fmt, doc, identity, config, dest, problems, inputs, result)
         staged = {name: future.result() for name, future in futures.items()}
+    problems.report()
+    problems.stop_if_errors()
+    check_outputs(doc, staged, problems)  # nothing lost: every heading, table, code block and box is in each output
     problems.report()
     problems.stop_if_errors()
     return staged

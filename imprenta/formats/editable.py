@@ -15,7 +15,15 @@ from ..identity import Identity, zip_date_time
 from ..pandocast import Element, dumps, meta_string, parse_markdown, text_inlines, walk
 from ..source.assemble import PAGE_BREAK_CLASS
 from ..source.metadata import Metadata, fecha_texto
-from ..templates.spec import BOX_STYLES, MISSING_TEXT_STYLE, PAGE_BREAK_STYLE, StyleSpec, load_spec, style_name
+from ..templates.spec import (
+    BOX_CLASSES,
+    BOX_STYLES,
+    MISSING_TEXT_STYLE,
+    PAGE_BREAK_STYLE,
+    StyleSpec,
+    load_spec,
+    style_name,
+)
 from ..tools import run_pandoc
 
 # The paragraph that the finishing step replaces with the pre-filled table of contents.
@@ -64,6 +72,27 @@ PAGE_BREAK = {"openxml": '<w:p><w:r><w:br w:type="page"/></w:r></w:p>',
               "opendocument": f'<text:p text:style-name="{style_name(PAGE_BREAK_STYLE)}"/>'}
 
 
+def _flatten_boxes(blocks: list[Element]) -> None:
+    """A box's title and body as two sibling Divs: pandoc's ODT writer ignores a custom-style nested in another."""
+    for block in blocks:
+        if block.get("t") == "Div":
+            _flatten_boxes(block["c"][1])
+    out: list[Element] = []
+    for block in blocks:
+        if block.get("t") == "Div" and any(c in BOX_CLASSES for c in block["c"][0][1]):
+            inner = block["c"][1]
+            titles = [b for b in inner if b["t"] == "Div" and "titulo-caja" in b["c"][0][1]]
+            body = [b for b in inner if b not in titles]
+            for title in titles:  # a paragraph: the ODT writer gives a custom style to Para, not to Plain
+                title["c"][1] = [{"t": "Para", "c": b["c"]} if b["t"] == "Plain" else b for b in title["c"][1]]
+            out += titles
+            if body:
+                out.append({"t": "Div", "c": [block["c"][0], body]})
+            continue
+        out.append(block)
+    blocks[:] = out
+
+
 def _box_style(el: Element) -> None:
     """Boxes and placeholders (by their classes) in the reference document's styles, through `custom-style`."""
     if el["t"] not in ("Div", "Span"):
@@ -86,6 +115,8 @@ def editable_ast(doc: Document, output: str, emblem: Path, spec: StyleSpec, raw_
     prints no title block of its own and invents no custom properties from Imprenta's template keys.
     """
     ast = doc.ast_for(output)
+    walk(ast, lambda el: _flatten_boxes(el["c"][1]) if el["t"] == "Div" else None)
+    _flatten_boxes(ast["blocks"])
     walk(ast["blocks"], _box_style)
 
     def page_break(el: Element) -> None:

@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from ..config import Config
 from ..document import IMAGE_PLACEHOLDER, Document, Heading, ImageRef, SourceFile
@@ -121,6 +121,7 @@ class _Assembler:
         self.root = root
         self.loose = loose
         self.included: dict[Path, Location] = {}
+        self.snippets: set[Path] = set()  # files included with --8<-- (listed, for the linter)
         self.failed: set[Path] = set()  # parts already reported as unusable: links to them say nothing more
         self.nodes: dict[Path, _FileNode] = {}
         self.sources: list[SourceFile] = []
@@ -130,7 +131,11 @@ class _Assembler:
         self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="pandoc")
         self.prefetched: dict[tuple[Path, str], Future[dict[str, Any]]] = {}
 
-    def run(self, roots: list[SourceFile]) -> list[_FileNode]:
+    def listed(self) -> set[Path]:
+        """Every file the document names as its own: parts (read or not) and included snippets."""
+        return {p.resolve() for p in (*self.included, *self.failed, *self.snippets)}
+
+    def run(self, roots: list[SourceFile], explicit: SourceFile | None = None) -> list[_FileNode]:
         """Parse every file (the parts each lists, unless loose), give anchors, resolve links and images."""
         nodes = []
         with self.pool:
@@ -138,7 +143,7 @@ class _Assembler:
                 self._submit(source)
             for source in roots:
                 self.included[source.path] = source.location(1)
-                nodes.append(self.collect(source, [source.path], source.location(1)))
+                nodes.append(self.collect(source, [source.path], source.location(1), explicit))
         for node in nodes:
             self.assign_anchors(node)
         for root in nodes:
@@ -150,6 +155,7 @@ class _Assembler:
     def _parse(self, source: SourceFile) -> dict[str, Any]:
         """The file as pandoc reads it once the dialect is rewritten; its raw HTML blocks read by pandoc as HTML."""
         rewritten = rewrite(source, self.problems, self.root)
+        self.snippets.update(rewritten.snippets)
         future = self.prefetched.pop((source.path, rewritten.markdown), None)
         ast = future.result() if future is not None else parse_markdown(
             rewritten.markdown, display_path(source.path), self.cache_dir)
@@ -207,10 +213,20 @@ class _Assembler:
                 if part is not None and part.text.strip():
                     self._submit(part)
 
-    def collect(self, source: SourceFile, chain: list[Path], listed_at: Location) -> _FileNode:
+    def collect(self, source: SourceFile, chain: list[Path], listed_at: Location,
+                explicit: SourceFile | None = None) -> _FileNode:
+        """A file and, unless loose, the parts its lists name; explicit (metadatos.toml's `partes`) replaces them."""
         ast = self._parse(source)
         self.api_version = ast["pandoc-api-version"]
         node = _FileNode(source=source, blocks=ast["blocks"], listed_at=listed_at)
+        listers: dict[int, SourceFile] = {}  # the file each list of parts is written in (for paths and lines)
+        if explicit is not None:
+            lists = [i for i, block in enumerate(node.blocks) if _part_entries(block) is not None]
+            block = parse_markdown(explicit.text, display_path(explicit.path), self.cache_dir)["blocks"][0]
+            at = lists[0] if lists else len(node.blocks)
+            node.blocks = [b for i, b in enumerate(node.blocks) if i not in lists[1:] and i != at]
+            node.blocks.insert(at, block)
+            listers[at] = explicit
         self.nodes[source.path] = node
         self.sources.append(source)
         if self.loose:
@@ -222,15 +238,16 @@ class _Assembler:
             if entries is None:
                 continue
             children: list[_FileNode] = []
+            lister = listers.get(index, source)
             for entry in entries:
                 if entry.url is None:
-                    at = source.location(source.find_line(entry.title))
+                    at = lister.location(lister.find_line(entry.title))
                     children.append(self._group(source, entry, at))
                     continue
                 occurrence = seen.get(entry.url, 0)
                 seen[entry.url] = occurrence + 1
-                at = source.location(source.find_reference(entry.url, occurrence))
-                child = self._include(source, entry, chain, at)
+                at = lister.location(lister.find_reference(entry.url, occurrence))
+                child = self._include(lister, entry, chain, at)
                 if child is not None:
                     children.append(child)
             node.parts[index] = children
@@ -578,6 +595,15 @@ class _Assembler:
         return out
 
 
+def explicit_parts(project: Project) -> SourceFile | None:
+    """metadatos.toml's `partes`, when given, as a list of parts written in that file (paths relative to it)."""
+    meta = project.meta
+    if not meta.partes or meta.source is None:
+        return None
+    lines = [f"- [{Path(p).stem}]({quote(p, safe='/._-~#')})" for p in meta.partes]
+    return SourceFile(meta.source, "\n".join(lines) + "\n", line_map=[meta.partes_linea] * (len(lines) + 1))
+
+
 def _draft(project: Project) -> bool:
     """A draft tolerates what an official edition refuses (--estricto turns those warnings into errors anyway)."""
     return project.meta.estado == "borrador" and not project.config.strict
@@ -591,7 +617,7 @@ def assemble(project: Project, problems: Problems) -> Document:
     if not master.text.strip():
         problems.error(master.location(1), "el documento maestro está vacío", "fuente.vacia")
         problems.stop_if_errors()
-    root = assembler.run([master])[0]
+    root = assembler.run([master], explicit_parts(project))[0]
     problems.stop_if_errors()
     return Document(
         meta=project.meta,
@@ -601,6 +627,8 @@ def assemble(project: Project, problems: Problems) -> Document:
         headings=assembler.headings,
         images=assembler.images,
         api_version=assembler.api_version,
+        listed=assembler.listed(),
+        content_dir=project.content_dir,
     )
 
 
@@ -609,8 +637,8 @@ def check_document(project: Project, problems: Problems) -> tuple[list[SourceFil
     Returns the sources that could be read and every path the lists of parts name (read or not)."""
     assembler = _Assembler(problems, project.config.cache_dir, project.config.master.parent, draft=_draft(project),
                            root=project.root)
-    assembler.run([project.master])
-    return assembler.sources, {p.resolve() for p in (*assembler.included, *assembler.failed)}
+    assembler.run([project.master], explicit_parts(project))
+    return assembler.sources, assembler.listed()
 
 
 def check_files(sources: list[SourceFile], problems: Problems, cache_dir: Path) -> None:

@@ -40,7 +40,7 @@ _ADMONITION = re.compile(r"^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?)[ \t]+(?P<type>[\
                          r"(?:[ \t]+\"(?P<title>[^\"]*)\")?[ \t]*$")
 _TAB = re.compile(r"^(?P<indent>[ \t]*)===\+?[ \t]+\"(?P<title>[^\"]*)\"[ \t]*$")
 _ALERT = re.compile(r"^(?P<indent>[ \t]*)>[ \t]*\[!(?P<type>NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*$", re.IGNORECASE)
-_ABBREVIATION = re.compile(r"^\*\[(?P<abbr>[^\]]+)\]:[ \t]*(?P<text>.*)$")
+ABBREVIATION = re.compile(r"^\*\[(?P<abbr>[^\]]+)\]:[ \t]*(?P<text>.*)$")
 _SNIPPET = re.compile(r"^(?P<indent>[ \t]*)-{1,3}8<-{1,3}[ \t]+[\"'](?P<file>[^\"']+)[\"'][ \t]*$")
 _KRAMDOWN_ATTRS = re.compile(r"\{:[ \t]*")
 _MD_DIV = re.compile(r"^[ \t]*<div\b(?P<attrs>[^>]*)\bmarkdown(?:=[\"']?(?:1|block|span)[\"']?)?(?P<rest>[^>]*)>[ \t]*$",
@@ -60,6 +60,7 @@ class Rewritten:
 
     markdown: str
     html_blocks: dict[str, tuple[str, int]] = field(default_factory=dict)
+    snippets: list[Path] = field(default_factory=list)  # files included with --8<--: part of the document
 
 
 def front_matter_end(lines: list[str]) -> int:
@@ -113,6 +114,7 @@ class _Rewriter:
         self.depth = depth
         self.html: dict[str, tuple[str, int]] = {} if html is None else html  # shared with included snippets
         self.abbreviations: list[tuple[str, str]] = []
+        self.snippets: list[Path] = []
 
     def at(self, line: int) -> Location:
         return Location(self.source.path, line)
@@ -149,7 +151,7 @@ class _Rewriter:
                 kind = match.group("type").lower()
                 out += _box(ADMONITION_CLASS, [kind], TITLES[kind], self.rewrite(body, number + 1))
                 continue
-            if match := _ABBREVIATION.match(line):
+            if match := ABBREVIATION.match(line):
                 self.abbreviations.append((match.group("abbr"), match.group("text")))
                 out.append("")
                 i += 1
@@ -224,10 +226,12 @@ class _Rewriter:
             self.problems.error(self.at(number), f"fragmentos incluidos unos en otros más de {MAX_SNIPPET_DEPTH} veces",
                                 "dialecto.fragmento", "un fragmento no puede incluirse a sí mismo")
             return []
+        self.snippets.append(found)
         text = found.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
         inner = _Rewriter(SourceFile(found, text), self.problems, self.root, self.depth + 1, self.html)
         lines = inner.rewrite(text.split("\n"), 1)
         self.abbreviations += inner.abbreviations
+        self.snippets += inner.snippets
         return lines
 
     def _html_block(self, lines: list[str], i: int, first: int, tag: str, out: list[str]) -> int:
@@ -256,4 +260,4 @@ def rewrite(source: SourceFile, problems: Problems, root: Path | None) -> Rewrit
     if rewriter.abbreviations:
         listing = [line for abbr, text in rewriter.abbreviations for line in (abbr, f":   {text}", "")]
         body += _box("abreviaturas", [], "Abreviaturas", listing)
-    return Rewritten("\n".join([""] * skip + body), rewriter.html)
+    return Rewritten("\n".join([""] * skip + body), rewriter.html, rewriter.snippets)

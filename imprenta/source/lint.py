@@ -10,6 +10,7 @@ from ..document import SourceFile
 from ..errors import Location, Problems
 from .anchors import slug, unfenced
 from .assemble import check_files
+from .dialect import ABBREVIATION
 from .project import read_source
 
 _CODE_SPAN = re.compile(r"`+[^`]*`+")
@@ -25,13 +26,16 @@ _ODD_CAPS = re.compile(r"\b[^\W\d_]*[a-záéíóúñü][A-ZÁÉÍÓÚÑÜ]+\b")
 _DOUBLE_SPACE = re.compile(r"(?<=\S) {2,}(?=\S)")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*(?:\{[^}]*\})?\s*#*\s*$")
 _EXPLICIT_ID = re.compile(r"\{[^}]*#[^}\s]+")
-_LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+# A list bullet, or the ":" that opens a definition: the spaces after either are indentation, not a slip.
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+:]|\d+[.)])\s+")
 
 
 def prose_lines(source: SourceFile) -> Iterator[tuple[int, str]]:
     """(line number, text) of every line outside fenced code, with code spans and link targets taken out."""
     for number, line in unfenced(source.lines):
         if line.startswith(("    ", "\t")) and not line.lstrip().startswith(("-", "*", "+")):
+            continue
+        if ABBREVIATION.match(line):  # `*[DCAT]: ...` defines an abbreviation: no emphasis, no prose
             continue
         # A code span becomes one neutral character and a link target disappears: neither is prose.
         yield number, _LINK_TARGET.sub(lambda m: "]" if m.group(0).startswith("]") else "·", _CODE_SPAN.sub("·", line))
@@ -136,7 +140,7 @@ def lint_document(sources: list[SourceFile], master_dir: Path, problems: Problem
     for source in sources:
         check_text(source, problems)
     check_headings([h for source in sources for h in source_headings(source)], problems)
-    check_unlisted(master_dir, listed if listed is not None else {s.path.resolve() for s in sources}, problems)
+    check_unlisted(master_dir, listed or {s.path.resolve() for s in sources}, problems)
 
 
 def lint_files(paths: list[Path], problems: Problems, cache_dir: Path) -> int:

@@ -30,6 +30,8 @@ FIELDS: dict[str, tuple[type, bool, str]] = {
     "palabras_clave": (list, False, "lista de palabras clave"),
     "base_legal": (str, False, "norma que da origen al documento"),
     "historial": (dict, False, "tabla [[historial]] con version, fecha y resumen de cada versión"),
+    "partes": (list, False, "lista de las partes en orden, rutas relativas a esta carpeta (manda sobre la lista "
+                            "del maestro o el nav de MkDocs)"),
 }
 HISTORY_KEYS = {"version": str, "fecha": dt.date, "resumen": str}
 
@@ -54,6 +56,8 @@ class Metadata:
     palabras_clave: list[str] = field(default_factory=list)
     base_legal: str = ""
     historial: list[dict[str, Any]] = field(default_factory=list)
+    partes: list[str] = field(default_factory=list)
+    partes_linea: int = 1  # the line of `partes` in metadatos.toml, where problems with the list point
     source: Path | None = None
 
     @property
@@ -179,5 +183,7 @@ def load_metadata(master: Path, fallback_title: str, problems: Problems) -> Meta
             "metadatos.valor",
             "use estado = \"borrador\" o estado = \"aprobado\"",
         )
+    if "partes" in values:
+        values["partes_linea"] = _line_of_key(text, "partes")
     defaults = {"titulo": fallback_title, "entidad": "", "version": "0", "fecha": dt.date(1970, 1, 1), "estado": "borrador"}
     return Metadata(**{**defaults, **values}, source=path)

@@ -28,6 +28,11 @@ class Project:
     site: MkDocsSite | None = None  # when the master is an MkDocs config
 
     @property
+    def content_dir(self) -> Path:
+        """Where the document's Markdown lives: the master's folder, or the docs_dir of an MkDocs config."""
+        return self.site.docs_dir if self.site else self.config.master.parent.resolve()
+
+    @property
     def root(self) -> Path:
         """The project's folder, which images and included files may not leave: the one that holds fuente/ (for an
         MkDocs config, the folder that holds both the config and its docs_dir)."""

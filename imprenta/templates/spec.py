@@ -19,6 +19,7 @@ HEADING_STYLES = ("Heading 1", "Heading 2", "Heading 3", "Heading 4", "Title", "
 COVER_STYLES = ("Portada Emblema", "Portada Entidad", "Portada Título", "Portada Subtítulo", "Portada Datos")
 # Styles of the boxes of documents written elsewhere (admonitions, tabs, abbreviations, placeholders of what a
 # draft could not include), by the class the source's Div or Span carries (see source/dialect.py).
+BOX_CLASSES = ("admonicion", "abreviaturas", "pestana")
 BOX_STYLES = {"admonicion": "Recuadro", "abreviaturas": "Recuadro", "titulo-caja": "Recuadro Título",
               "falta": "Marcador ausente"}
 PAGE_BREAK_STYLE = "Salto de página"  # ODT: an empty paragraph that starts a new page

@@ -29,7 +29,7 @@ from ...config import Config
 from ...document import Document, image_url
 from ...errors import LayoutError, Location, Problems
 from ...identity import Identity, sources_zip
-from ...pandocast import Element, dumps, meta_string
+from ...pandocast import Element, dumps, meta_string, walk
 from ...progress import counting
 from ...templates.spec import load_spec
 from ...tools import die_with_parent, run_pandoc
@@ -64,9 +64,26 @@ def _float_list(doc: Document, kind: str) -> Element | None:
     return {"t": "MetaBlocks", "c": [{"t": "BulletList", "c": items}]} if items else None
 
 
+# Task lists (`- [x] hecha`): pandoc's HTML writes form fields, which a PDF/A should not hold; the boxes are
+# printed as characters instead.
+_TASK_BOXES = {"☒": "☑", "☐": "☐"}
+
+
+def _task_boxes(el: Element) -> None:
+    if el["t"] != "BulletList":
+        return
+    for item in el["c"]:
+        first = item[0] if item and item[0]["t"] in ("Plain", "Para") else None
+        if first and first["c"] and first["c"][0] == {"t": "Str", "c": first["c"][0].get("c")} \
+                and first["c"][0]["c"] in _TASK_BOXES:
+            box = _TASK_BOXES[first["c"][0]["c"]]
+            first["c"][0] = {"t": "Span", "c": [["", ["tarea"], []], [{"t": "Str", "c": box}]]}
+
+
 def pdf_ast(doc: Document, identity: Identity, docx_name: str) -> tuple[dict[str, Any], list[Note]]:
     """The document as the HTML template wants it: notes inline, lists of floats and the build identity in meta."""
     ast = doc.ast_for("pdf")
+    walk(ast["blocks"], _task_boxes)
     notes = inline_notes(doc, ast["blocks"])
     meta = ast["meta"]
     for key, kind in (("lista-figuras", "figura"), ("lista-tablas", "tabla")):
