@@ -201,3 +201,20 @@ def test_impossible_file_names_are_missing_files_not_crashes(mini: Project, caps
     log = _fails(mini, capsys)
     assert f"fuente/partes/primera.md:7: error: imagen no encontrada: ../../imagenes/{long_name}.png [imagen.falta]" in log
     assert "enlace roto" in log
+
+
+def test_raw_html_is_content_but_what_loads_or_runs_is_refused(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(mini.root / "fuente/partes/segunda.md", "# Segunda parte", "\n".join([
+        "# Segunda parte",
+        "",
+        '<table style="width:100%"><tr><td align="right" style="color: #333">celda</td></tr></table>',
+        "",
+        "<table>",
+        '<tr><td onclick="robar()">a</td></tr>',
+        "</table>",
+        "",
+        'Texto <span style="color: red">rojo</span> y H<sub>2</sub>O.',
+    ]))
+    log = _fails(mini, capsys)
+    assert "fuente/partes/segunda.md:6: error: HTML no permitido: «onclick=» puede cargar o ejecutar contenido" in log
+    assert log.count(": error: ") == 1, log  # presentation (style, align) is not refused
