@@ -73,6 +73,21 @@ def front_matter_end(lines: list[str]) -> int:
     return 0
 
 
+def front_matter(text: str) -> dict[str, object]:
+    """The YAML front matter of a Markdown file as a mapping (empty when there is none or it is not valid YAML)."""
+    import yaml
+
+    lines = text.split("\n")
+    end = front_matter_end(lines)
+    if not end:
+        return {}
+    try:
+        data = yaml.safe_load("\n".join(lines[1:end - 1]))
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _dedent(line: str) -> str:
     if line.startswith("\t"):
         return line[1:]

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..config import Config
 from ..document import SourceFile
 from ..errors import ConfigError, Location, Problems, display_path
+from .dialect import front_matter
 from .limits import check_limits
 from .metadata import Metadata, load_metadata
 from .mkdocs import MkDocsSite, is_config, read_site
@@ -126,5 +127,7 @@ def load_project(config: Config, problems: Problems) -> Project:
         master = read_source(config.master, problems, Location(config.master, 1))
     problems.stop_if_errors()
     assert master is not None
-    meta = load_metadata(config.master, site.site_name if site else config.master.stem, problems)
+    # The title when there is no metadatos.toml: MkDocs' site_name, the master's front matter, or its file name.
+    fallback = site.site_name if site else str(front_matter(master.text).get("title") or config.master.stem)
+    meta = load_metadata(config.master, fallback, problems)
     return Project(config=config, master=master, meta=meta, site=site)

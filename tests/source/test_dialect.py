@@ -6,7 +6,7 @@ from pathlib import Path
 
 from imprenta.document import SourceFile
 from imprenta.errors import Problems
-from imprenta.source.dialect import HTML_TOKEN, rewrite
+from imprenta.source.dialect import HTML_TOKEN, front_matter, rewrite
 
 
 def _rewrite(tmp_path: Path, text: str) -> tuple[str, Problems, dict[str, tuple[str, int]]]:
@@ -35,8 +35,10 @@ def test_code_fences_are_left_alone(tmp_path: Path) -> None:
 
 
 def test_front_matter_is_metadata_never_text(tmp_path: Path) -> None:
-    markdown, _, _ = _rewrite(tmp_path, "---\ntitle: Oculto\n---\n\n# Título\n")
+    text = "---\ntitle: Oculto\n---\n\n# Título\n"
+    markdown, _, _ = _rewrite(tmp_path, text)
     assert "Oculto" not in markdown and markdown.split("\n")[4] == "# Título"  # lines keep their numbers
+    assert front_matter(text) == {"title": "Oculto"}  # a master's title when there is no metadatos.toml
 
 
 def test_html_blocks_are_cut_out_and_unsafe_snippets_refused(tmp_path: Path) -> None:
