@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +97,15 @@ def read_source(path: Path, problems: Problems, cited_at: Location) -> SourceFil
     return source if check_limits(source, len(raw), problems) else None
 
 
+def _first_heading(source: SourceFile) -> str:
+    """The text of a source's first ATX heading, without its marks and attributes ("" when it has none)."""
+    for number in source.heading_lines():
+        line = source.lines[number - 1].strip()
+        if line.startswith("#"):
+            return re.sub(r"\s*\{[^}]*\}\s*$", "", line.lstrip("#").strip().rstrip("#").strip())
+    return ""
+
+
 def check_templates(config: Config, needed: list[str]) -> None:
     """Every file of plantillas/ the outputs asked for will read (formats.required_templates names them)."""
     missing = [name for name in needed if not (config.templates_dir / name).is_file()]
@@ -127,7 +137,9 @@ def load_project(config: Config, problems: Problems) -> Project:
         master = read_source(config.master, problems, Location(config.master, 1))
     problems.stop_if_errors()
     assert master is not None
-    # The title when there is no metadatos.toml: MkDocs' site_name, the master's front matter, or its file name.
-    fallback = site.site_name if site else str(front_matter(master.text).get("title") or config.master.stem)
+    # The title when there is no metadatos.toml: MkDocs' site_name, or the master's front matter title, its first
+    # heading, its file name.
+    fallback = site.site_name if site else str(front_matter(master.text).get("title") or _first_heading(master)
+                                                or config.master.stem)
     meta = load_metadata(config.master, fallback, problems)
     return Project(config=config, master=master, meta=meta, site=site)
