@@ -508,6 +508,10 @@ class _Assembler:
     def _check_raw(self, node: _FileNode, el: Element) -> None:
         """Raw HTML is kept only as harmless inline markup; raw OpenXML, LaTeX and the like never reach a writer."""
         fmt, text = el["c"]
+        if fmt == "html" and el["t"] == "RawInline" and re.fullmatch(r"<br\s*/?>", text.strip(), re.IGNORECASE):
+            el["t"], el["c"] = "LineBreak", None  # a line break every writer knows (in a table cell, above all)
+            el.pop("c")
+            return
         at = node.source.location(node.source.find_line(text.strip().splitlines()[0] if text.strip() else text))
         if fmt in ("tex", "latex") and text.strip() in PAGE_BREAKS and el["t"] == "RawBlock":
             el["t"], el["c"] = "Div", [["", [PAGE_BREAK_CLASS], []], []]  # a page break every output honours

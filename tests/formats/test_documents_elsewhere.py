@@ -128,12 +128,14 @@ def test_raw_html_tables_are_tables_with_their_spans(dialect: Project) -> None:
     assert table.find(f".//{W}gridSpan[@{W}val='2']") is not None
     assert table.find(f".//{W}vMerge[@{W}val='restart']") is not None
     assert "Primera línea" in "".join(table.itertext()) and table.find(f".//{W}br") is not None  # <br> in a cell
+    pipe = next(t for t in body.iter(f"{W}tbl") if "piso dos" in "".join(t.itertext()))
+    assert pipe.find(f".//{W}br") is not None  # and in a pipe table's cell: a line break, not lost
     odt = _odt_root(dialect.salida / "mkdocs.odt")
     cells = list(odt.iter(f"{{{TABLE}}}table-cell"))
     assert any(c.get(f"{{{TABLE}}}number-columns-spanned") == "2" for c in cells)
     assert any(c.get(f"{{{TABLE}}}number-rows-spanned") == "2" for c in cells)
     _, text, tables = pdf_inventory(dialect.salida / "mkdocs.pdf")
-    assert tables == 1  # a Table in the PDF's structure tree
+    assert tables == 2  # the HTML table and the pipe table, each a Table in the PDF's structure tree
     for cell in ("Tabla 1", "Campo", "Descripción", "nombre", "Primera línea segunda línea", "Otra fila del nombre",
                  "Celda que ocupa dos columnas"):
         assert cell in text, cell
@@ -198,7 +200,7 @@ def test_the_check_sees_what_an_output_lost(dialect: Project, tmp_path: Path) ->
     check_outputs(doc, {n: Path(p) for n, p in outputs.items()}, broken)
     messages = [p.render().split("\n")[0] for p in broken.items]
     table_at = next(h.location for h in doc.headings if h.text == "Tabla en HTML")
-    assert f"{table_at}: error: faltan en el DOCX 1 tabla de 1 en la sección «Tabla en HTML» [salida.incompleta]" \
+    assert f"{table_at}: error: faltan en el DOCX 2 tablas de 2 en la sección «Tabla en HTML» [salida.incompleta]" \
         in messages
     box_at = next(h.location for h in doc.headings if h.text == "Construcciones del dialecto")
     assert (f"{box_at}: error: faltan en el ODT 1 recuadro de 7 en la sección «Construcciones del dialecto» "
@@ -206,7 +208,7 @@ def test_the_check_sees_what_an_output_lost(dialect: Project, tmp_path: Path) ->
     assert f"{table_at}: error: falta en el PDF el título «Tabla en HTML» [salida.incompleta]" in messages
     assert any("falta en el PDF el bloque de código que empieza «graph TD; Inicio-->Fin;»" in m for m in messages)
     assert any("falta en el PDF el recuadro «Abreviaturas»" in m for m in messages)
-    assert any("el PDF tiene 0 tablas y el documento 1" in m for m in messages)
+    assert any("el PDF tiene 0 tablas y el documento 2" in m for m in messages)
 
 
 def test_a_draft_shows_what_is_missing_and_an_official_build_refuses_it(mini: Project,
