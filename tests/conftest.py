@@ -188,3 +188,14 @@ def render_pages(path: Path, dest: Path, dpi: int, first: int = 1, last: int | N
         cmd += ["-l", str(last)]
     subprocess.run([*cmd, str(path), str(dest / "p")], check=True)
     return sorted(dest.glob("p-*.png"))
+
+
+def pdf_failures(path: Path) -> list[str]:
+    """What an independent validator (page-validation) finds against PDF/A-3a and PDF/UA-1, as "rule: message"."""
+    import page
+
+    found = []
+    for profile in (page.ValidationProfile.PDF_A_3A, page.ValidationProfile.PDF_UA_1):
+        report = page.validate_pdf(str(path), profile=profile)
+        found += [f"{f.rule_id}: {f.message}" for f in report.failures]
+    return found

@@ -1,4 +1,4 @@
-"""The official PDF edition: PDF/A-3b, attachments, tags, outline, contents, notes, numbering, watermark, bytes."""
+"""The official PDF edition: PDF/A-3a and PDF/UA-1, attachments, tags, outline, contents, notes, numbering, watermark, bytes."""
 
 from __future__ import annotations
 
@@ -44,12 +44,14 @@ def _outline(pdf: pikepdf.Pdf) -> list[tuple[int, str, int, float]]:
 
 
 @pytest.mark.parametrize("name", ["plan", "muestra"])
-def test_pdf_a_3b_identification_output_intent_and_tags(name: str, request: pytest.FixtureRequest) -> None:
+def test_pdf_a_3a_and_ua_identification_output_intent_and_tags(name: str, request: pytest.FixtureRequest) -> None:
     project: Project = request.getfixturevalue(f"built_{name}")
     with pikepdf.open(project.salida / f"{project.master.stem}.pdf") as pdf:
         meta = pdf.open_metadata()
         assert meta["pdfaid:part"] == "3"
-        assert meta["pdfaid:conformance"] == "B"
+        assert meta["pdfaid:conformance"] == "A"
+        assert meta["pdfuaid:part"] == "1"
+        assert pdf.Root.ViewerPreferences.DisplayDocTitle
         intent = pdf.Root.OutputIntents[0]
         assert intent.S == "/GTS_PDFA1"
         assert b"sRGB" in intent.DestOutputProfile.read_bytes()[:1000]

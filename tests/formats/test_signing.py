@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from certificados import PASSWORD, make_ca, make_signer
-from conftest import REPO, Project, _copy_project, snapshot
+from conftest import REPO, Project, _copy_project, pdf_failures, snapshot
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_incremental_update_after_signing_is_reported(signed_plan: Path, certs: 
 def test_signed_pdf_is_still_pdfa_and_opens_in_poppler(signed_plan: Path, tmp_path: Path) -> None:
     with pikepdf.open(signed_plan) as pdf:
         meta = pdf.open_metadata()
-        assert meta.get("pdfaid:part") == "3" and meta.get("pdfaid:conformance") == "B"
+        assert meta.get("pdfaid:part") == "3" and meta.get("pdfaid:conformance") == "A"
         assert "/OutputIntents" in pdf.Root and "/StructTreeRoot" in pdf.Root
         assert str(pdf.Root.AcroForm.Fields[0].FT) == "/Sig"
     info = subprocess.run(["pdfinfo", str(signed_plan)], capture_output=True, text=True)
@@ -179,3 +179,19 @@ def test_a_pdf_merged_from_chunks_is_signed_and_verifies(tmp_path: Path, shared_
     code, log = _verify(tmp_path / "salida/plan.pdf", certs["autoridad"], capsys)
     assert code == 0, log
     assert "integridad: intacta" in log and "cambios posteriores: ninguno" in log
+
+
+def test_a_signed_edition_is_still_pdf_a_3a_and_pdf_ua(built_plan: Project, certs: dict[str, Path], tmp_path: Path,
+                                                      shared_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signature field is tagged (a Form element with its description) and the XMP packet is kept whole."""
+    from imprenta import cli
+
+    monkeypatch.setenv("IMPRENTA_CLAVE", PASSWORD)
+    assert cli.main(["pdf", "--firmar", str(certs["valido"]), "--fuente", str(built_plan.master),
+                     "--salida", str(tmp_path / "salida"), "--cache", str(shared_cache),
+                     "--plantillas", str(built_plan.root / "plantillas"), "--silencioso"]) == 0
+    signed = tmp_path / "salida/plan.pdf"
+    assert pdf_failures(signed) == []
+    with pikepdf.open(signed) as pdf:
+        field = pdf.Root.AcroForm.Fields[0]
+        assert str(field.TU).startswith("Edición oficial") and "/V" in field  # described, and signed

@@ -27,7 +27,7 @@ from ...document import IMAGE_URL_SCHEME
 from .chunks import keep_whole
 
 MIME_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".svg": "image/svg+xml"}
-VARIANT = "pdf/a-3b"
+VARIANT = "pdf/a-3a"  # tagged, level A; PDF/UA-1 is added on the finished file (accessibility.py)
 # Layout passes to bring every footnote back to its call's page; each pass keeps more paragraphs whole.
 MAX_NOTE_PASSES = 6
 BODY, FURNITURE, WHOLE = "cuerpo", "pie", "entero"

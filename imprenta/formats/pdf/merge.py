@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from .accessibility import make_accessible
 from .chunks import ANCHOR_SCHEME
 
 FURNITURE = "/ImprentaPie"
@@ -75,7 +76,7 @@ def _attach(pdf: Any, attachment: Attachment) -> Any:
     date = String(attachment.stamp.strftime("D:%Y%m%d%H%M%SZ"))
     stream = pikepdf.Stream(pdf, attachment.data)
     stream.Type = Name.EmbeddedFile
-    stream.Subtype = Name("/" + attachment.mime.replace("/", "#2f"))
+    stream.Subtype = Name("/" + attachment.mime)  # written /application#2Fzip, as PDF names escape "/"
     stream.Params = Dictionary(
         CheckSum=String(bytes.fromhex(hashlib.md5(attachment.data, usedforsecurity=False).hexdigest())),
         Size=len(attachment.data),
@@ -100,6 +101,7 @@ def finish(single: Path, dest: Path, attachments: list[Attachment]) -> int:
 
     with pikepdf.open(single) as pdf:
         _attach_all(pdf, attachments)
+        make_accessible(pdf)
         pdf.save(dest, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return len(pdf.pages)
 
@@ -198,6 +200,7 @@ def merge(front: Path, bodies: list[Path], furniture: Path, dest: Path, attachme
         _lay_over(pdf, furniture)
 
         _attach_all(pdf, attachments)
+        make_accessible(pdf)
         pdf.save(dest, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return total
     finally:
@@ -214,6 +217,10 @@ def _lay_over(pdf: Any, furniture: Path) -> None:
         if len(over.pages) != len(pdf.pages):
             raise ValueError(f"el pie tiene {len(over.pages)} páginas y el documento {len(pdf.pages)}")
         for page, source in zip(pdf.pages, over.pages):
+            # Drawn as an artifact: none of its content may be marked as structure (PDF/UA).
+            unmarked = [(operands, operator) for operands, operator in pikepdf.parse_content_stream(source)
+                        if str(operator) not in ("BDC", "BMC", "EMC")]
+            source.Contents = over.make_stream(pikepdf.unparse_content_stream(unmarked))
             form = pdf.copy_foreign(source.as_form_xobject())
             resources = Dictionary(dict(page.obj.Resources.items()))
             xobjects = Dictionary(dict(page.obj.Resources.get("/XObject", Dictionary()).items()))

@@ -29,7 +29,7 @@ from ...config import Config
 from ...document import Document, image_url
 from ...errors import LayoutError, Location, Problems
 from ...identity import Identity, sources_zip
-from ...pandocast import Element, dumps, meta_string, walk
+from ...pandocast import Element, dumps, meta_string, stringify, walk
 from ...progress import counting
 from ...templates.spec import load_spec
 from ...tools import die_with_parent, run_pandoc
@@ -51,7 +51,7 @@ MAX_SHARE = 0.6
 # IMPRENTA_PROCESOS=N lays out in chunks in N processes (1: in this one); unset, see _processes().
 PROCESSES_VARIABLE = "IMPRENTA_PROCESOS"
 # Part of every layout's cache key: bump when the HTML handed to WeasyPrint or the chunk files change shape.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"  # 2: PDF/A-3a
 
 
 def _float_list(doc: Document, kind: str) -> Element | None:
@@ -80,10 +80,18 @@ def _task_boxes(el: Element) -> None:
             first["c"][0] = {"t": "Span", "c": [["", ["tarea"], []], [{"t": "Str", "c": box}]]}
 
 
+def _described_images(el: Element) -> None:
+    """An image without a description (a warning in a draft, an error in an official edition) is not left without
+    one in the PDF (PDF/UA): a screen reader says that it has none."""
+    if el["t"] == "Image" and not stringify(el["c"][1]).strip():
+        el["c"][1] = [{"t": "Str", "c": "Imagen sin descripción"}]
+
+
 def pdf_ast(doc: Document, identity: Identity, docx_name: str) -> tuple[dict[str, Any], list[Note]]:
     """The document as the HTML template wants it: notes inline, lists of floats and the build identity in meta."""
     ast = doc.ast_for("pdf")
     walk(ast["blocks"], _task_boxes)
+    walk(ast["blocks"], _described_images)
     notes = inline_notes(doc, ast["blocks"])
     meta = ast["meta"]
     for key, kind in (("lista-figuras", "figura"), ("lista-tablas", "tabla")):

@@ -102,7 +102,6 @@ def sign_pdf(pdf: Path, credentials: Credentials, signer_name: str, visible: boo
         subfilter=fields.SigSeedSubFilter.PADES,
     )
     style = None
-    spec = fields.SigFieldSpec(FIELD_NAME, on_page=STAMP_PAGE, box=STAMP_BOX if visible else None)
     if visible:
         style = TextStampStyle(
             stamp_text=f"Firmado digitalmente por: %(signer)s\nEn nombre de: {signer_name.replace('%', '%%')}\nFecha: %(ts)s\nMotivo: {REASON}",
@@ -111,11 +110,49 @@ def sign_pdf(pdf: Path, credentials: Credentials, signer_name: str, visible: boo
             border_width=1,
             background=None,
         )
-    data = io.BytesIO(pdf.read_bytes())
+    # The field is made first, tagged and described as PDF/UA asks; pyHanko then signs that field.
+    data = io.BytesIO(_tagged_field(pdf, visible))
     writer = IncrementalPdfFileWriter(data)
+    # pyHanko rewrites the XMP packet on its own terms, which breaks the PDF/UA extension schema PDF/A asks for:
+    # the packet is kept as it is (the signature dates itself).
+    writer._update_meta = lambda: None  # type: ignore[method-assign]
     out = io.BytesIO()
-    signers.PdfSigner(meta, signer=signer, stamp_style=style, new_field_spec=spec).sign_pdf(writer, output=out)
+    signers.PdfSigner(meta, signer=signer, stamp_style=style).sign_pdf(writer, output=out)
     atomic_write(pdf, out.getvalue())
+
+
+def _tagged_field(pdf: Path, visible: bool) -> bytes:
+    """The PDF with an empty signature field on the colophon: a widget with a description (/TU) nested in a
+    Form structure element, printable, and zero-sized when the signature is not drawn."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name, String
+
+    with pikepdf.open(pdf) as doc:
+        page = doc.pages[STAMP_PAGE].obj
+        root = doc.Root.StructTreeRoot
+        document = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
+        nums = list(root.ParentTree.Nums)
+        key = int(root.get("/ParentTreeNextKey", max((int(k) for k in nums[0::2]), default=-1) + 1))
+        field = doc.make_indirect(Dictionary(
+            Type=Name.Annot, Subtype=Name.Widget, FT=Name.Sig, T=String(FIELD_NAME),
+            TU=String(f"{REASON}: firma digital del documento"), F=132, P=page,
+            Rect=Array(list(STAMP_BOX) if visible else [0, 0, 0, 0]), StructParent=key,
+        ))
+        form = doc.make_indirect(Dictionary(
+            Type=Name.StructElem, S=Name.Form, P=document, Pg=page,
+            K=Array([Dictionary(Type=Name.OBJR, Obj=field, Pg=page)]),
+            Alt=String(f"{REASON}: firma digital del documento"),
+        ))
+        if not isinstance(document.get("/K"), pikepdf.Array):
+            document.K = Array([document.K])
+        document.K.append(form)
+        root.ParentTree = doc.make_indirect(Dictionary(Nums=Array([*nums, key, form])))
+        root.ParentTreeNextKey = key + 1
+        page.Annots = Array([*page.get("/Annots", Array()), field])
+        doc.Root.AcroForm = Dictionary(Fields=Array([field]), SigFlags=3)
+        out = io.BytesIO()
+        doc.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return out.getvalue()
 
 
 @dataclass
