@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # One list, shared with Imprenta's install hints: the first word of each line of imprenta/paquetes-debian.txt.
-mapfile -t DEBIAN_PACKAGES < <(grep -v '^#' imprenta/paquetes-debian.txt | awk 'NF {print $1}')
+# Lines marked @pruebas are only for the test suite (IMPRENTA_EXTRAS=pruebas, as probar.sh sets it).
+if [[ "${IMPRENTA_EXTRAS:-}" == *pruebas* ]]; then selection='NF'; else selection='NF && !/@pruebas/'; fi
+mapfile -t DEBIAN_PACKAGES < <(grep -v '^#' imprenta/paquetes-debian.txt | awk "$selection {print \$1}")
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

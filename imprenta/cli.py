@@ -38,6 +38,7 @@ COMMANDS = {
     "pdf": "genera solo el PDF",
     "docx": "genera solo el DOCX",
     "odt": "genera solo el ODT (OpenDocument, para LibreOffice)",
+    "html": "genera la edición web accesible (salida/NOMBRE-web/), con buscador y las descargas",
     "revisar": "revisa las fuentes sin compilar (enlaces, imágenes, títulos, erratas); o los .md indicados",
     "cambios": "compara con una versión de git (--desde v1.0): salida/plan-cambios.docx con control de cambios y un resumen HTML",
     "observaciones": "reúne los comentarios y cambios de los DOCX devueltos en salida/observaciones.csv y .html",
@@ -59,6 +60,7 @@ def parser() -> argparse.ArgumentParser:
             "  python build.py pdf                  solo el PDF\n"
             "  python build.py docx --revision      el DOCX y la copia para observaciones (plan-revision.docx)\n"
             "  python build.py odt                  la edición OpenDocument (plan.odt)\n"
+            "  python build.py html                 la edición web accesible (salida/plan-web/index.html)\n"
             "  IMPRENTA_CLAVE=... python build.py pdf --firmar entidad.p12 --firma-visible\n"
             "                                       el PDF firmado (PAdES), con el recuadro de firma en el colofón\n"
             "  python build.py --vigilar            vuelve a compilar cada vez que se guarda un cambio\n"

@@ -96,7 +96,9 @@ def remember(config: Config, inputs: list[Path], root: Path, revision: str, outp
         "raiz": str(root),
         "revision": revision,
         "entradas": {str(p.resolve()): _stamp(p) for p in sorted(set(inputs))},
-        "salidas": {str(p.resolve()): _stamp(p) for p in outputs.values()},
+        # A folder (the web edition) is recorded file by file.
+        "salidas": {str(f.resolve()): _stamp(f) for p in outputs.values()
+                    for f in (sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p])},
         "nombres": {name: str(p) for name, p in outputs.items()},
     }
     atomic_write(record_path(config), json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))

@@ -46,12 +46,31 @@ def publish(staged: dict[str, Path], output_dir: Path) -> dict[str, Path]:
     published: dict[str, Path] = {}
     for name, path in staged.items():
         final = output_dir / path.name
-        try:
-            os.replace(path, final)
-        except OSError:
-            atomic_write(final, source=path)  # another file system: copy beside the target, then rename
+        if path.is_dir():
+            _replace_folder(path, final)
+        else:
+            try:
+                os.replace(path, final)
+            except OSError:
+                atomic_write(final, source=path)  # another file system: copy beside the target, then rename
         published[name] = final
     return published
+
+
+def _replace_folder(staged: Path, final: Path) -> None:
+    """A finished folder (the web edition) in place of the old one: moved in beside it, then swapped by renames."""
+    incoming = final.with_name(f".tmp-{final.name}.nuevo")
+    outgoing = final.with_name(f".tmp-{final.name}.anterior")
+    for leftover in (incoming, outgoing):
+        shutil.rmtree(leftover, ignore_errors=True)
+    try:
+        os.replace(staged, incoming)
+    except OSError:
+        shutil.copytree(staged, incoming)  # another file system
+    if final.exists():
+        os.replace(final, outgoing)
+    os.replace(incoming, final)
+    shutil.rmtree(outgoing, ignore_errors=True)
 
 
 @contextmanager

@@ -31,7 +31,7 @@ def debian_packages() -> dict[str, str]:
     found: dict[str, list[str]] = {}
     for line in PACKAGES_FILE.read_text(encoding="utf-8").splitlines():
         words = line.split("#", 1)[0].split()
-        for program in words[1:]:
+        for program in (w for w in words[1:] if not w.startswith("@")):
             found.setdefault(program, []).append(words[0])
     return {program: " ".join(packages) for program, packages in found.items()}
 

@@ -6,12 +6,14 @@ from .base import OutputFormat
 from .docx import DocxFormat, RevisionFormat
 from .odt import OdtFormat
 from .pdf import PdfFormat
+from .web import WebFormat
 
 FORMATS: dict[str, OutputFormat] = {
     "pdf": PdfFormat(),
     "docx": DocxFormat(),
     "revision": RevisionFormat(),
     "odt": OdtFormat(),
+    "html": WebFormat(),
 }
 
 __all__ = ["FORMATS", "OutputFormat", "accepted_kinds", "render_order", "required_templates"]
