@@ -201,6 +201,8 @@ class WebFormat:
             body = run_pandoc(["--sandbox", "--from", "json", "--to", "html5", "--wrap=none", "--section-divs"],
                               input_bytes=dumps(fragment),
                               what=f"pandoc (página {page.file})").stdout.decode("utf-8")
+            # A wide table scrolls sideways on a phone: the keyboard must reach it too (axe: scrollable-region-focusable).
+            body = body.replace("<table>", '<table tabindex="0">').replace("<table ", '<table tabindex="0" ')
             (dest / page.file).write_text(_skeleton(doc, identity, page, pages, position, body, downloads),
                                           encoding="utf-8")
         self._assets(config, dest)
