@@ -30,14 +30,17 @@ def test_a_pdf_merged_from_chunks_validates(tmp_path: Path, shared_cache: Path, 
     assert failures(project.salida / "plan.pdf") == []
 
 
-@pytest.mark.parametrize("source", ["dialecto", "owasp"])
+@pytest.mark.parametrize("source", ["dialecto", "owasp", "rocky"])
 def test_documents_written_elsewhere_validate(source: str, tmp_path: Path, shared_cache: Path) -> None:
     if source == "dialecto":
         shutil.copytree(PROJECTS / "dialecto", tmp_path / "doc")
         master = tmp_path / "doc/mkdocs.yml"
-    else:  # a real document, with images missing as published: a draft with framed placeholders
+    elif source == "owasp":  # a real document, with images missing as published: a draft with framed placeholders
         shutil.copytree(CORPUS / "docs/owasp-top10-2021-es/docs", tmp_path / "doc")
         master = tmp_path / "doc/es/index.md"
+    else:  # laid out in chunks, with emoji in Symbola, whose compressed subset ends with a carriage return
+        shutil.copytree(CORPUS / "docs/rocky-learning-ansible-es", tmp_path / "doc")
+        master = tmp_path / "doc/build_pdf/ansible_book/es.yml"
     shutil.copytree(REPO / "plantillas", tmp_path / "plantillas")
     project = Project(tmp_path, master, shared_cache)
     rebuild(project, "pdf")

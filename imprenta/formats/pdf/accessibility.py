@@ -154,6 +154,35 @@ def no_interpolation(pdf: Any) -> None:
             obj.Interpolate = False
 
 
+def no_carriage_return_before_endstream(path: Any) -> None:
+    """A Flate stream whose last byte (its checksum's) is a carriage return reads, with the line feed the writer
+    puts after it, as CR LF before `endstream`: PDF/A validators take that pair for the end-of-line marker and find
+    the stream one byte short (1 stream in 256; Symbola's subset is one). A zero byte after the compressed data,
+    which every inflater ignores, ends it otherwise. Done on the saved file: the merge copies streams from the
+    chunks' files, not from memory. The writer makes object streams anew on every save: should one of them end so,
+    the file is saved without object streams."""
+    import pikepdf
+
+    containers = (pikepdf.Name.ObjStm, pikepdf.Name.XRef)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        ending = [o for o in pdf.objects if isinstance(o, pikepdf.Stream) and o.read_raw_bytes().endswith(b"\r")]
+        short = [o for o in ending if o.get("/Type") not in containers and o.get("/Filter") == pikepdf.Name.FlateDecode]
+        if not ending:
+            return
+        for obj in short:
+            extra = {"decode_parms": obj.DecodeParms} if "/DecodeParms" in obj else {}
+            obj.write(obj.read_raw_bytes() + b"\x00", filter=pikepdf.Name.FlateDecode, **extra)
+        mode = pikepdf.ObjectStreamMode.generate
+        if any(o.get("/Type") in containers for o in ending):
+            mode = pikepdf.ObjectStreamMode.disable
+        pdf.save(path, deterministic_id=True, object_stream_mode=mode)
+    if mode == pikepdf.ObjectStreamMode.generate:
+        with pikepdf.open(path, allow_overwriting_input=True) as pdf:  # the object streams written just now
+            if any(isinstance(o, pikepdf.Stream) and o.get("/Type") in containers
+                   and o.read_raw_bytes().endswith(b"\r") for o in pdf.objects):
+                pdf.save(path, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+
+
 def make_accessible(pdf: Any) -> None:
     """Everything PDF/A-3a and PDF/UA-1 ask beyond what WeasyPrint wrote (see the module's docstring)."""
     identify_ua(pdf)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from .accessibility import make_accessible
+from .accessibility import make_accessible, no_carriage_return_before_endstream
 from .chunks import ANCHOR_SCHEME
 
 FURNITURE = "/ImprentaPie"
@@ -103,7 +103,9 @@ def finish(single: Path, dest: Path, attachments: list[Attachment]) -> int:
         _attach_all(pdf, attachments)
         make_accessible(pdf)
         pdf.save(dest, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-        return len(pdf.pages)
+        pages = len(pdf.pages)
+    no_carriage_return_before_endstream(dest)
+    return pages
 
 
 def _attach_all(pdf: Any, attachments: list[Attachment]) -> None:
@@ -202,10 +204,11 @@ def merge(front: Path, bodies: list[Path], furniture: Path, dest: Path, attachme
         _attach_all(pdf, attachments)
         make_accessible(pdf)
         pdf.save(dest, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-        return total
     finally:
         for src in sources:
             src.close()
+    no_carriage_return_before_endstream(dest)
+    return total
 
 
 def _lay_over(pdf: Any, furniture: Path) -> None:
