@@ -167,16 +167,22 @@ def test_cross_reference_to_a_figure_in_another_part_gets_its_number(mini: Proje
     assert "Figura 1. Un punto rojo" in text
 
 
-def test_image_without_alt_text_is_a_warning_with_its_line(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
+def test_image_without_alt_text_is_an_error_in_an_official_edition_and_a_warning_in_a_draft(
+    mini: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
     edit(mini.root / "fuente/partes/primera.md", "![Un punto rojo]", "![]")
-    run = mini.run(capsys, expect_warnings=True)
-    assert run.code == 0
+    run = mini.run(capsys, expect_warnings=True)  # the sample is "aprobado": an official edition
+    assert run.code == 1
     assert (
-        "fuente/partes/primera.md:7: aviso: la imagen ../../imagenes/punto.png no tiene texto alternativo: "
+        "fuente/partes/primera.md:7: error: la imagen ../../imagenes/punto.png no tiene texto alternativo: "
         "un lector de pantalla no podrá describirla [imagen.sin-alt]"
     ) in run.log
     assert "sugerencia: escriba una descripción entre los corchetes" in run.log
-    assert run.code == 0 and len(run.warnings) == 1
+    edit(mini.root / "fuente/metadatos.toml", 'estado = "aprobado"', 'estado = "borrador"')
+    draft = mini.run(capsys, expect_warnings=True)
+    assert draft.code == 0 and len(draft.warnings) == 1
+    assert "fuente/partes/primera.md:7: aviso: la imagen ../../imagenes/punto.png no tiene texto alternativo" \
+        in draft.log
 
 
 def test_missing_reference_odt_says_how_to_regenerate_it(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:

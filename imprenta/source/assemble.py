@@ -535,8 +535,9 @@ class _Assembler:
     def _resolve_image(self, node: _FileNode, el: Element, at: Location) -> None:
         url = el["c"][2][0]
         alt = stringify(el["c"][1])
-        if not alt:  # said even when the file is missing: both need fixing
-            self.problems.warning(
+        if not alt:  # said even when the file is missing: both need fixing; an official edition needs it
+            report = self.problems.warning if self.draft or self.loose else self.problems.error
+            report(
                 at,
                 f"la imagen {url} no tiene texto alternativo: un lector de pantalla no podrá describirla",
                 "imagen.sin-alt",
