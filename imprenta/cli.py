@@ -141,11 +141,8 @@ def _build_config(args: argparse.Namespace, config: Config) -> Config:
     if args.firmar:
         if "pdf" not in formats:
             raise ConfigError(f"--firmar no se aplica a la orden {args.orden}", "use: python build.py pdf --firmar CERT.p12")
-        from .formats.pdf.signing import STAMP_FONT, check_certificate, read_password
+        from .formats.pdf.signing import check_certificate, read_password
 
-        if args.firma_visible and not STAMP_FONT.is_file():
-            raise ConfigError(f"falta la fuente del recuadro de firma: {STAMP_FONT}",
-                              "instale el paquete de Debian fonts-urw-base35 (bash instalar.sh lo hace)")
         # Checked before building: a wrong password or an expired certificate changes nothing in salida/.
         credentials = check_certificate(args.firmar, read_password(args.firmar))
     return dataclasses.replace(config, formats=formats, signature=credentials, visible_signature=args.firma_visible)

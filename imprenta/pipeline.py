@@ -74,7 +74,7 @@ def _build(config: Config, problems: Problems) -> BuildResult:
             from .formats.pdf.signing import sign_pdf
 
             log.info("      firmando %s con el certificado de %s", staged["pdf"].name, config.signature.subject)
-            sign_pdf(staged["pdf"], config.signature, doc.meta.entidad, config.visible_signature)
+            sign_pdf(staged["pdf"], config.signature, doc.meta.entidad, config.visible_signature, config.templates_dir)
             clock = result.lap("firma", clock)
         log.info("[4/4] publicando en %s", config.output_dir)
         result.outputs = publish({n: p for n, p in staged.items() if n in config.formats}, config.output_dir)

@@ -108,7 +108,7 @@ def test_signed_pdf_is_still_pdfa_and_opens_in_poppler(signed_plan: Path, tmp_pa
     assert info.returncode == 0 and not info.stderr.strip(), info.stderr
     fonts = subprocess.run(["pdffonts", str(signed_plan)], capture_output=True, text=True, check=True).stdout
     rows = fonts.splitlines()[2:]
-    assert any("NimbusSans" in row for row in rows)  # the stamp's OpenType/CFF font
+    assert sum("Imprenta-Sans" in row for row in rows) >= 2  # the stamp's text, in the template's own font too
     assert all(row.split()[-5] == "yes" for row in rows), fonts  # every font embedded, the stamp's too
     render = subprocess.run(["pdftoppm", "-r", "72", "-gray", "-f", "2", "-l", "2", "-png", str(signed_plan),
                              str(tmp_path / "colofon")], capture_output=True, text=True)
@@ -181,8 +181,9 @@ def test_a_pdf_merged_from_chunks_is_signed_and_verifies(tmp_path: Path, shared_
     assert "integridad: intacta" in log and "cambios posteriores: ninguno" in log
 
 
-def test_a_signed_edition_is_still_pdf_a_3a_and_pdf_ua(built_plan: Project, certs: dict[str, Path], tmp_path: Path,
-                                                      shared_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_signed_edition_is_still_pdf_a_3a_and_pdf_ua(built_plan: Project, signed_plan: Path, certs: dict[str, Path],
+                                                      tmp_path: Path, shared_cache: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """The signature field is tagged (a Form element with its description) and the XMP packet is kept whole."""
     from imprenta import cli
 
@@ -192,6 +193,7 @@ def test_a_signed_edition_is_still_pdf_a_3a_and_pdf_ua(built_plan: Project, cert
                      "--plantillas", str(built_plan.root / "plantillas"), "--silencioso"]) == 0
     signed = tmp_path / "salida/plan.pdf"
     assert pdf_failures(signed) == []
+    assert pdf_failures(signed_plan) == []  # and with the visible box, drawn in the template's font
     with pikepdf.open(signed) as pdf:
         field = pdf.Root.AcroForm.Fields[0]
         assert str(field.TU).startswith("Edición oficial") and "/V" in field  # described, and signed

@@ -8,21 +8,20 @@ import io
 import logging
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError, ImprentaError
 from ...publish import atomic_write
+from .accessibility import no_carriage_return_before_endstream
 
 log = logging.getLogger(__name__)
 
 PASSWORD_VARIABLE = "IMPRENTA_CLAVE"
 FIELD_NAME = "FirmaOficial"
 REASON = "Edición oficial"
-# An OpenType/CFF font with 1000 units per em: pyHanko spaces its glyphs right (a TrueType font comes out
-# wrong) and embeds it, as PDF/A wants (its default stamp font, Courier, is not embedded).
-STAMP_FONT = Path("/usr/share/fonts/opentype/urw-base35/NimbusSans-Regular.otf")
 # The visible box, in points from the bottom left of the colophon page (A4): the top of the text area.
 STAMP_PAGE = 1  # 0-based: the colophon, on the back of the cover
 STAMP_BOX = (71, 701, 400, 771)
@@ -36,6 +35,7 @@ class Credentials:
     password: bytes
     subject: str
     not_after: dt.datetime
+    name: str = ""  # the certificate's common name, as the visible box prints it
 
 
 def read_password(path: Path) -> bytes:
@@ -83,16 +83,15 @@ def check_certificate(path: Path, password: bytes, now: dt.datetime | None = Non
     if usage is None or not (usage.digital_signature or usage.content_commitment):
         raise ConfigError(f"el certificado de {subject} no sirve para firmar: no tiene el uso «firma digital»",
                           "use el certificado de firma de la entidad, no uno de cifrado o de servidor")
-    return Credentials(path=path, password=password, subject=subject, not_after=cert.not_valid_after_utc)
+    names = cert.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)
+    name = str(names[0].value) if names else subject
+    return Credentials(path=path, password=password, subject=subject, not_after=cert.not_valid_after_utc, name=name)
 
 
-def sign_pdf(pdf: Path, credentials: Credentials, signer_name: str, visible: bool) -> None:
+def sign_pdf(pdf: Path, credentials: Credentials, signer_name: str, visible: bool, templates_dir: Path) -> None:
     """Sign pdf in place as an incremental update (PAdES baseline B-B): earlier bytes, PDF/A identification kept."""
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.sign import fields, signers
-    from pyhanko.stamp import TextStampStyle
 
     signer = signers.SimpleSigner.load_pkcs12(str(credentials.path), passphrase=credentials.password)
     if signer is None:
@@ -101,29 +100,52 @@ def sign_pdf(pdf: Path, credentials: Credentials, signer_name: str, visible: boo
         field_name=FIELD_NAME, md_algorithm="sha256", reason=REASON, location="Bolivia",
         subfilter=fields.SigSeedSubFilter.PADES,
     )
-    style = None
+    stamp = None
     if visible:
-        style = TextStampStyle(
-            stamp_text=f"Firmado digitalmente por: %(signer)s\nEn nombre de: {signer_name.replace('%', '%%')}\nFecha: %(ts)s\nMotivo: {REASON}",
-            timestamp_format="%d/%m/%Y %H:%M:%S %Z",
-            text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(STAMP_FONT)), font_size=9),
-            border_width=1,
-            background=None,
-        )
-    # The field is made first, tagged and described as PDF/UA asks; pyHanko then signs that field.
-    data = io.BytesIO(_tagged_field(pdf, visible))
+        when = dt.datetime.now(dt.UTC).strftime("%d/%m/%Y %H:%M:%S UTC")
+        stamp = [f"Firmado digitalmente por: {credentials.name}", f"En nombre de: {signer_name}", f"Fecha: {when}",
+                 f"Motivo: {REASON}"]
+    # The field is made first, tagged and described as PDF/UA asks, and the box drawn in the page with the template's
+    # font (pyHanko's own appearance embeds fonts PDF/A validators refuse); pyHanko then signs that field.
+    data = io.BytesIO(_tagged_field(pdf, stamp, templates_dir))
     writer = IncrementalPdfFileWriter(data)
     # pyHanko rewrites the XMP packet on its own terms, which breaks the PDF/UA extension schema PDF/A asks for:
     # the packet is kept as it is (the signature dates itself).
     writer._update_meta = lambda: None  # type: ignore[method-assign]
     out = io.BytesIO()
-    signers.PdfSigner(meta, signer=signer, stamp_style=style).sign_pdf(writer, output=out)
+    signers.PdfSigner(meta, signer=signer).sign_pdf(writer, output=out)
     atomic_write(pdf, out.getvalue())
 
 
-def _tagged_field(pdf: Path, visible: bool) -> bytes:
-    """The PDF with an empty signature field on the colophon: a widget with a description (/TU) nested in a
-    Form structure element, printable, and zero-sized when the signature is not drawn."""
+def _stamp_form(doc: Any, lines: list[str], templates_dir: Path) -> Any:
+    """The visible box, laid out by WeasyPrint in the template's font, as a form XObject of doc (no marked content:
+    it is drawn as an artifact; the field's description says it to a screen reader)."""
+    import html
+    import tempfile
+
+    import pikepdf
+    import weasyprint
+
+    width, height = STAMP_BOX[2] - STAMP_BOX[0], STAMP_BOX[3] - STAMP_BOX[1]
+    fonts = "".join(f'@font-face {{ font-family: "Imprenta Sans"; src: url(fuentes/LiberationSans-{v}.ttf);{w} }}'
+                    for v, w in (("Regular", ""), ("Bold", " font-weight: bold;")))
+    page = (f"<html><head><style>{fonts} @page {{ size: {width}pt {height}pt; margin: 0 }} "
+            "body { margin: 0; font: 8.5pt/1.35 'Imprenta Sans'; border: 1pt solid #000; height: 100vh; "
+            "box-sizing: border-box; padding: 5pt 7pt; }</style></head><body>"
+            + "<br>".join(html.escape(line) for line in lines) + "</body></html>")
+    with tempfile.TemporaryDirectory(prefix="imprenta-sello-") as tmp:
+        drawn = Path(tmp) / "sello.pdf"
+        weasyprint.HTML(string=page, base_url=templates_dir.as_uri() + "/").write_pdf(drawn)
+        with pikepdf.open(drawn) as stamp:
+            source = stamp.pages[0]
+            unmarked = [(o, op) for o, op in pikepdf.parse_content_stream(source) if str(op) not in ("BDC", "BMC", "EMC")]
+            source.Contents = stamp.make_stream(pikepdf.unparse_content_stream(unmarked))
+            return doc.copy_foreign(source.as_form_xobject())
+
+
+def _tagged_field(pdf: Path, stamp: list[str] | None, templates_dir: Path) -> bytes:
+    """The PDF with an empty signature field on the colophon: a zero-sized widget with a description (/TU) nested
+    in a Form structure element; with the visible box, the box drawn on the page, above the field's place."""
     import pikepdf
     from pikepdf import Array, Dictionary, Name, String
 
@@ -136,7 +158,7 @@ def _tagged_field(pdf: Path, visible: bool) -> bytes:
         field = doc.make_indirect(Dictionary(
             Type=Name.Annot, Subtype=Name.Widget, FT=Name.Sig, T=String(FIELD_NAME),
             TU=String(f"{REASON}: firma digital del documento"), F=132, P=page,
-            Rect=Array(list(STAMP_BOX) if visible else [0, 0, 0, 0]), StructParent=key,
+            Rect=Array([0, 0, 0, 0]), StructParent=key,
         ))
         form = doc.make_indirect(Dictionary(
             Type=Name.StructElem, S=Name.Form, P=document, Pg=page,
@@ -150,9 +172,23 @@ def _tagged_field(pdf: Path, visible: bool) -> bytes:
         root.ParentTreeNextKey = key + 1
         page.Annots = Array([*page.get("/Annots", Array()), field])
         doc.Root.AcroForm = Dictionary(Fields=Array([field]), SigFlags=3)
-        out = io.BytesIO()
-        doc.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-        return out.getvalue()
+        if stamp is not None:
+            resources = Dictionary(dict(page.Resources.items()))
+            xobjects = Dictionary(dict(page.Resources.get("/XObject", Dictionary()).items()))
+            xobjects["/ImprentaFirma"] = _stamp_form(doc, stamp, templates_dir)
+            resources.XObject = xobjects
+            page.Resources = resources
+            left, bottom = STAMP_BOX[0], STAMP_BOX[1]
+            target = doc.pages[STAMP_PAGE]
+            # The page's own drawing is closed in q/Q: its transformation must not reach the box.
+            target.contents_add(pikepdf.Stream(doc, b"q\n"), prepend=True)
+            target.contents_add(pikepdf.Stream(
+                doc, f"\nQ\n/Artifact BMC q 1 0 0 1 {left} {bottom} cm /ImprentaFirma Do Q EMC\n".encode()))
+        with tempfile.TemporaryDirectory(prefix="imprenta-firma-") as tmp:
+            prepared = Path(tmp) / "preparado.pdf"
+            doc.save(prepared, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+            no_carriage_return_before_endstream(prepared)
+            return prepared.read_bytes()
 
 
 @dataclass
