@@ -66,6 +66,8 @@ def parser() -> argparse.ArgumentParser:
             "  python build.py --vigilar            vuelve a compilar cada vez que se guarda un cambio\n"
             "  python build.py revisar              revisa las fuentes sin compilar\n"
             "  python build.py cambios --desde v1.0 lo que cambió desde la etiqueta v1.0\n"
+            "  python build.py cambios --desde v1.0 --hasta v2.0\n"
+            "                                       lo que cambió entre dos ediciones publicadas\n"
             "  python build.py observaciones devueltos/*.docx\n"
             "                                       reúne las observaciones de las entidades\n"
             "  python build.py verificar salida/plan.pdf --confianza raiz.pem\n"
@@ -96,6 +98,8 @@ def parser() -> argparse.ArgumentParser:
                    help="escribe además la copia para observaciones (plan-revision.docx): control de cambios "
                         "activado y edición protegida; con la variable IMPRENTA_CLAVE_REVISION, con contraseña")
     p.add_argument("--desde", metavar="VERSIÓN", help="con cambios: etiqueta o commit de git con que se compara")
+    p.add_argument("--hasta", metavar="VERSIÓN",
+                   help="con cambios: la edición nueva, otra etiqueta o commit (por defecto, las fuentes actuales)")
     p.add_argument("--firmar", type=Path, metavar="CERT.p12",
                    help="firma el PDF con este certificado PKCS#12; la contraseña se toma de la variable "
                         "IMPRENTA_CLAVE o se pide en la terminal (nunca en la línea de órdenes)")
@@ -209,12 +213,12 @@ def _lint(config: Config, files: list[Path], problems: Problems) -> int:
     return 1 if problems.error_count else 0
 
 
-def _changes(config: Config, revision: str | None, problems: Problems) -> int:
+def _changes(config: Config, revision: str | None, until: str | None, problems: Problems) -> int:
     from .review.versions import compare_versions
 
     if not revision:
         raise ConfigError("falta la versión con que comparar", "use: python build.py cambios --desde v1.0")
-    written, _ = compare_versions(config, revision, problems)
+    written, _ = compare_versions(config, revision, problems, until)
     for path in written:
         log.info("  %s", display_path(path))
     return 0
@@ -294,7 +298,7 @@ def _run(args: argparse.Namespace, problems: Problems) -> int:
     if args.orden == "observaciones":
         return _observations(config, args.archivos, problems)
     if args.orden == "cambios":
-        return _changes(config, args.desde, problems)
+        return _changes(config, args.desde, args.hasta, problems)
     if args.orden == "revisar":
         return _lint(config, args.archivos, problems)
     if args.archivos:

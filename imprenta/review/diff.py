@@ -54,12 +54,28 @@ def _tokens(inlines: list[Element]) -> list[Element]:
     return out
 
 
+def _phrases(opcodes: list[tuple[str, int, int, int, int]], a: list[Element]) -> list[tuple[str, int, int, int, int]]:
+    """Changes read as phrases: changed words separated only by spaces or punctuation that stayed become one change
+    (~~ya ha realizado~~ realizó hasta 2024, not ~~ya~~realizó ~~ha~~hasta ~~realizado~~2024)."""
+    merged: list[tuple[str, int, int, int, int]] = []
+    for op in opcodes:
+        if (merged and op[0] != "equal" and len(merged) >= 2 and merged[-1][0] == "equal"
+                and merged[-2][0] != "equal" and all(t["t"] == "Space" or (t["t"] == "Str" and not t["c"].isalnum())
+                                                     for t in a[merged[-1][1]:merged[-1][2]])):
+            merged.pop()  # the spaces between the two changes go into the phrase
+            first = merged.pop()
+            merged.append(("replace", first[1], op[2], first[3], op[4]))
+            continue
+        merged.append(op)
+    return merged
+
+
 def diff_inlines(old: list[Element], new: list[Element], marker: Marker) -> list[Element]:
-    """new, with the words that differ from old marked: deleted words first, then inserted ones."""
+    """new, with the words that differ from old marked: deleted words first, then inserted ones, by phrase."""
     a, b = _tokens(old), _tokens(new)
     matcher = difflib.SequenceMatcher(None, [_key(t) for t in a], [_key(t) for t in b], autojunk=False)
     out: list[Element] = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in _phrases(matcher.get_opcodes(), a):
         if op == "equal":
             out.extend(b[j1:j2])
             continue
@@ -111,8 +127,8 @@ DIFFED_INSIDE = frozenset({"Para", "Plain", "Header", "Table", "BulletList", "Or
 def _similar(a: Element, b: Element) -> bool:
     if a["t"] != b["t"] or a["t"] not in DIFFED_INSIDE or (a["t"] == "Header" and a["c"][0] != b["c"][0]):
         return False
-    if a["t"] == "Table":
-        return _table_shape(a) == _table_shape(b)
+    if a["t"] == "Table":  # the same columns: rows are aligned inside
+        return {len(r) for r in _table_rows(a)} == {len(r) for r in _table_rows(b)}
     if a["t"] in ("BulletList", "OrderedList", "Div", "BlockQuote", "Figure"):
         return True
     return difflib.SequenceMatcher(None, stringify(a).split(), stringify(b).split(), autojunk=False).ratio() >= 0.4
@@ -128,10 +144,6 @@ def _table_rows(table: Element) -> list[list[Any]]:
     return [row[1] for row in rows]
 
 
-def _table_shape(table: Element) -> list[int]:
-    return [len(cells) for cells in _table_rows(table)]
-
-
 def diff_pair(old: Element, new: Element, marker: Marker) -> Element:
     """Two versions of one block: the new one with the words that changed marked inside it."""
     result = copy.deepcopy(new)
@@ -141,9 +153,7 @@ def diff_pair(old: Element, new: Element, marker: Marker) -> Element:
     elif kind == "Header":
         result["c"][2] = diff_inlines(old["c"][2], new["c"][2], marker)
     elif kind == "Table":
-        for old_cells, new_cells in zip(_table_rows(old), _table_rows(result)):
-            for old_cell, new_cell in zip(old_cells, new_cells):
-                new_cell[4] = diff_blocks(old_cell[4], new_cell[4], marker)
+        _diff_table(old, result, marker)
     elif kind in ("BulletList", "OrderedList"):
         index = 0 if kind == "BulletList" else 1
         items = diff_sequence(old["c"][index] if kind == "OrderedList" else old["c"],
@@ -162,6 +172,58 @@ def diff_pair(old: Element, new: Element, marker: Marker) -> Element:
     else:  # never reached: diff_sequence pairs only kinds in DIFFED_INSIDE
         raise ValueError(f"no se comparan por dentro los bloques {kind}")
     return result
+
+
+def _row_key(row: list[Any]) -> str:
+    return " ".join(stringify(cell[4]) for cell in row[1])
+
+
+def _diff_rows(old: list[Any], new: list[Any], marker: Marker) -> list[Any]:
+    """Rows aligned by their content, not their position: an added row is one insertion, a removed one a deletion
+    (kept in the table, marked), and a changed row is compared cell by cell."""
+
+    def pair(o: list[Any], n: list[Any]) -> list[Any]:
+        row = copy.deepcopy(n)
+        for old_cell, new_cell in zip(o[1], row[1]):
+            new_cell[4] = diff_blocks(old_cell[4], new_cell[4], marker)
+        return row
+
+    def whole(row: list[Any], kind: str, _: Marker) -> list[Any]:
+        row = without_images(row) if kind == DELETION else copy.deepcopy(row)
+        for cell in row[1]:
+            cell[4] = [mark_whole(b, kind, marker) for b in cell[4]] or cell[4]
+        return row
+
+    def similar(o: list[Any], n: list[Any]) -> bool:
+        return len(o[1]) == len(n[1]) and difflib.SequenceMatcher(
+            None, _row_key(o).split(), _row_key(n).split(), autojunk=False).ratio() >= 0.5
+
+    matcher = difflib.SequenceMatcher(None, [_row_key(r) for r in old], [_row_key(r) for r in new], autojunk=False)
+    out: list[Any] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out.extend(copy.deepcopy(new[j1:j2]))
+            continue
+        olds, news = list(old[i1:i2]), list(new[j1:j2])
+        while olds and news:
+            if similar(olds[0], news[0]):
+                out.append(pair(olds.pop(0), news.pop(0)))
+            elif len(olds) >= len(news):
+                out.append(whole(olds.pop(0), DELETION, marker))
+            else:
+                out.append(whole(news.pop(0), INSERTION, marker))
+        out.extend(whole(r, DELETION, marker) for r in olds)
+        out.extend(whole(r, INSERTION, marker) for r in news)
+    return out
+
+
+def _diff_table(old: Element, result: Element, marker: Marker) -> None:
+    """A table's head, bodies and foot, each with its rows aligned by content."""
+    result["c"][3][1] = _diff_rows(old["c"][3][1], result["c"][3][1], marker)
+    for index, body in enumerate(result["c"][4]):
+        before = old["c"][4][index] if index < len(old["c"][4]) else [None, None, [], []]
+        body[3] = _diff_rows(before[3], body[3], marker)
+    result["c"][5][1] = _diff_rows(old["c"][5][1], result["c"][5][1], marker)
 
 
 def _mark_item(item: Blocks, kind: str, marker: Marker) -> Blocks:
@@ -247,3 +309,61 @@ def _without_changes(value: Any, kind: str) -> Any:
     if isinstance(value, dict):
         return {k: _without_changes(v, kind) for k, v in value.items()}
     return value
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def mark_whole_paragraphs(document_xml: bytes) -> bytes:
+    """In the change DOCX, a paragraph (a list item) or a table row inserted or deleted whole gets its paragraph mark
+    or its row marked too: after "accept all" no empty bullet or row is left, after "reject all" none appears."""
+    from lxml import etree
+
+    from .. import safexml
+
+    root = safexml.fromstring(document_xml)
+    counter = iter(range(900_000, 10_000_000))
+
+    def state(paragraph: etree._Element) -> etree._Element | None:
+        """The w:ins or w:del that holds every piece of text of the paragraph, if one kind holds it all."""
+        texts = list(paragraph.iter(f"{W}t", f"{W}delText"))
+        if not texts:
+            return None
+        holders = []
+        for text in texts:
+            holder = next((a for a in text.iterancestors() if a.tag in (f"{W}ins", f"{W}del")), None)
+            if holder is None:
+                return None
+            holders.append(holder)
+        kinds = {h.tag for h in holders}
+        return holders[0] if len(kinds) == 1 else None
+
+    def mark(parent: etree._Element, holder: etree._Element) -> None:
+        etree.SubElement(parent, holder.tag, {f"{W}id": str(next(counter)), f"{W}author": holder.get(f"{W}author", ""),
+                                             f"{W}date": holder.get(f"{W}date", "")})
+
+    whole: dict[etree._Element, etree._Element] = {}
+    for paragraph in root.iter(f"{W}p"):
+        holder = state(paragraph)
+        if holder is None:
+            continue
+        whole[paragraph] = holder
+        properties = paragraph.find(f"{W}pPr")
+        if properties is None:
+            properties = etree.Element(f"{W}pPr")
+            paragraph.insert(0, properties)
+        run_properties = properties.find(f"{W}rPr")
+        if run_properties is None:
+            run_properties = etree.SubElement(properties, f"{W}rPr")  # last in w:pPr, as the schema wants
+        mark(run_properties, holder)
+    for row in root.iter(f"{W}tr"):
+        paragraphs = list(row.iter(f"{W}p"))
+        holders = [whole.get(p) for p in paragraphs]
+        if not paragraphs or any(h is None for h in holders) or len({h.tag for h in holders}) != 1:
+            continue
+        properties = row.find(f"{W}trPr")
+        if properties is None:
+            properties = etree.Element(f"{W}trPr")
+            row.insert(1 if len(row) and row[0].tag == f"{W}tblPrEx" else 0, properties)
+        mark(properties, holders[0])
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

@@ -13,13 +13,14 @@ from ..cache import Cache
 from ..config import Config
 from ..document import Document
 from ..errors import ConfigError, ImprentaError, Problems
+from ..formats.editable import normalise_zip
 from ..identity import IMAGES_FOLDER, identify
 from ..pandocast import Element, dumps, meta_string, text_inlines
 from ..pipeline import BuildResult, render
 from ..publish import project_lock, publish
 from ..source.assemble import read_document
 from ..tools import find_program, install_hint, run_pandoc, run_tool
-from .diff import Marker, compare, without_images
+from .diff import Marker, compare, mark_whole_paragraphs, without_images
 
 log = logging.getLogger(__name__)
 
@@ -98,34 +99,47 @@ def summary_html(doc: Document, marker: Marker, revision: str, current: str) -> 
     return result.stdout
 
 
-def compare_versions(config: Config, revision: str, problems: Problems) -> tuple[list[Path], Marker]:
-    """Write salida/<doc>-cambios.docx (every change a tracked change) and salida/<doc>-cambios.html."""
+def compare_versions(config: Config, revision: str, problems: Problems,
+                     until: str | None = None) -> tuple[list[Path], Marker]:
+    """Write salida/<doc>-cambios.docx (every change a tracked change) and salida/<doc>-cambios.html: from the
+    version `revision` to `until` (another tag or commit) or, without it, to the current sources."""
     with project_lock(config):
-        return _compare(config, revision, problems)
+        return _compare(config, revision, problems, until)
 
 
-def _compare(config: Config, revision: str, problems: Problems) -> tuple[list[Path], Marker]:
-    doc = read_document(config, problems)
-    problems.report()
-    problems.stop_if_errors()
+def _read_version(config: Config, revision: str, folder: Path) -> Document:
+    """A version's sources, from git, read as a document (its own warnings are not this run's problems)."""
+    old_problems = Problems()
+    doc = read_document(dataclasses.replace(config, master=old_sources(config.master, revision, folder)), old_problems)
+    if old_problems.error_count:
+        raise ImprentaError(f"la versión «{revision}» tiene errores en sus fuentes y no se puede leer",
+                            f"compílela para verlos: git checkout {revision} && python build.py")
+    return doc
+
+
+def _compare(config: Config, revision: str, problems: Problems, until: str | None) -> tuple[list[Path], Marker]:
     with tempfile.TemporaryDirectory(prefix="imprenta-version-") as tmp:
-        old_master = old_sources(config.master, revision, Path(tmp))
-        old_problems = Problems()  # the old version's own warnings are not this run's problems: never reported
-        old = read_document(dataclasses.replace(config, master=old_master), old_problems)
-        if old_problems.error_count:
-            raise ImprentaError(f"la versión «{revision}» tiene errores en sus fuentes y no se puede leer",
-                                f"compílela para verlos: git checkout {revision} && python build.py")
-    log.info("comparando %s con %s", config.master.parent, revision)
-    marker = Marker(author=f"Imprenta (cambios desde {revision})", date=doc.meta.stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    changed = dataclasses.replace(doc, blocks=compare(old.blocks, doc.blocks, marker))
-    log.info("      %d inserciones y %d eliminaciones", marker.insertions, marker.deletions)
-    identity = identify(doc)
-    with Cache(config.cache_dir).workdir() as stage:
-        # The same image and rendering stages as a build, for the DOCX alone.
-        staged = render(changed, identity, config, ("docx",), problems, stage, BuildResult())
-        dest = stage / f"{doc.name}-cambios.docx"
-        staged["docx"].rename(dest)
-        summary = stage / f"{doc.name}-cambios.html"
-        summary.write_bytes(summary_html(changed, marker, revision, identity.revision))
-        published = publish({"cambios": dest, "resumen": summary}, config.output_dir)
+        if until is None:
+            doc = read_document(config, problems)
+            problems.report()
+            problems.stop_if_errors()
+        else:  # the newer edition from git too; its images are read from there while rendering
+            doc = _read_version(config, until, Path(tmp) / "hasta")
+        old = _read_version(config, revision, Path(tmp) / "desde")
+        span = f"{revision} a {until}" if until else f"desde {revision}"
+        log.info("comparando %s: %s", config.master.parent, span)
+        marker = Marker(author=f"Imprenta (cambios {span})", date=doc.meta.stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        changed = dataclasses.replace(doc, blocks=compare(old.blocks, doc.blocks, marker))
+        log.info("      %d inserciones y %d eliminaciones", marker.insertions, marker.deletions)
+        identity = identify(doc)
+        with Cache(config.cache_dir).workdir() as stage:
+            # The same image and rendering stages as a build, for the DOCX alone.
+            staged = render(changed, identity, config, ("docx",), problems, stage, BuildResult())
+            dest = stage / f"{doc.name}-cambios.docx"
+            # A paragraph, list item or row inserted or deleted whole: its mark too (no empty bullet after accepting).
+            dest.write_bytes(normalise_zip(staged["docx"].read_bytes(), doc.meta.stamp,
+                                           rewrite={"word/document.xml": mark_whole_paragraphs}))
+            summary = stage / f"{doc.name}-cambios.html"
+            summary.write_bytes(summary_html(changed, marker, revision, until or identity.revision))
+            published = publish({"cambios": dest, "resumen": summary}, config.output_dir)
     return list(published.values()), marker

@@ -49,3 +49,21 @@ def test_deleted_images_leave_their_alt_text_at_any_depth() -> None:
     text = json.dumps(without_images(blocks), ensure_ascii=False)
     assert '"Image"' not in text
     assert '"logo"' in text and '"icono"' in text and '"[imagen]"' in text
+
+
+def test_rows_are_aligned_by_content_not_position() -> None:
+    table = "| a | b |\n|---|---|\n| uno | 1 |\n| dos | 2 |\n| tres | 3 |\n"
+    text, marker = _diff(table, "| a | b |\n|---|---|\n| uno | 1 |\n| nuevo | 9 |\n| dos | 2 |\n| tres | 3 |\n| cuatro | 4 |\n")
+    # Two rows added, one in the middle and one at the end: each cell of theirs inserted, nothing else touched.
+    assert (marker.insertions, marker.deletions) == (4, 0), text
+    assert "[nuevo]{.insertion" in text and "[cuatro]{.insertion" in text
+    text, marker = _diff(table, "| a | b |\n|---|---|\n| uno | 1 |\n| tres | 3 |\n")
+    assert (marker.insertions, marker.deletions) == (0, 2) and "[dos]{.deletion" in text  # kept, marked deleted
+
+
+def test_a_run_of_changed_words_is_one_phrase() -> None:
+    text, marker = _diff("El Estado ya ha realizado inversiones.\n", "El Estado realizó hasta 2024 inversiones.\n")
+    assert (marker.insertions, marker.deletions) == (1, 1), text
+    assert "[ya ha realizado]{.deletion" in text and "[realizó hasta 2024]{.insertion" in text
+    text, marker = _diff("Un plan claro y breve.\n", "Un plan claro y largo.\n")
+    assert (marker.insertions, marker.deletions) == (1, 1) and "[breve]{.deletion" in text  # one word stays one word

@@ -102,3 +102,38 @@ def test_unknown_version_is_explained(versioned: Project, capsys: pytest.Capture
 def test_sources_outside_git_are_explained(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:
     run = mini.run(capsys, "cambios", "--desde", "v1.0")
     assert run.code == 1 and "no están en un repositorio git" in run.log
+
+
+def _xml(docx: Path) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(docx) as archive:
+        return archive.read("word/document.xml").decode("utf-8")
+
+
+def test_whole_list_items_and_rows_have_their_marks_tracked(versioned: Project,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    fuente = versioned.root / "fuente/partes"
+    edit(fuente / "contexto.md", "- los telecentros comunitarios, que acercan el acceso a internet a poblaciones rurales;\n", "")
+    edit(fuente / "antecedentes.md", "| Ley N.º 164 |",
+         "| Ley N.º 999 | 1 de enero de 2020 | Una ley añadida en medio | Ninguna |\n| Ley N.º 164 |")
+    assert versioned.run(capsys, "cambios", "--desde", "v1.0").code == 0
+    xml = _xml(versioned.salida / "plan-cambios.docx")
+    # The removed list item's paragraph mark is deleted too (accepting leaves no empty bullet) ...
+    removed = re.search(r"<w:p>(?:(?!</w:p>).)*telecentros comunitarios(?:(?!</w:p>).)*</w:p>", xml)
+    assert removed and re.search(r"<w:pPr>.*<w:rPr><w:del w:id=", removed.group(0)), removed
+    # ... and the row added in the middle is one inserted row, the rows after it untouched.
+    row = re.search(r"<w:tr>(?:(?!</w:tr>).)*Ley N.º 999(?:(?!</w:tr>).)*</w:tr>", xml)
+    assert row and "<w:trPr><w:ins w:id=" in row.group(0)
+    changes = _changes(versioned.salida / "plan-cambios.docx")
+    assert ("insertion", "Ley N.º 999") in changes and not any("164" in text for _, text in changes), changes
+
+
+def test_changes_between_two_tagged_editions(versioned: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    _git(versioned.root, "add", "-A")
+    _git(versioned.root, "commit", "-q", "-m", "Versión 2.0")
+    _git(versioned.root, "tag", "v2.0")
+    edit(versioned.root / "fuente/plan.md", "Para el año 2025, el Estado", "Para el año 2030, el Estado", count=1)
+    assert versioned.run(capsys, "cambios", "--desde", "v1.0", "--hasta", "v2.0").code == 0
+    changes = _changes(versioned.salida / "plan-cambios.docx")
+    assert ("insertion", "2025") in changes and not any("2030" in text for _, text in changes), changes
