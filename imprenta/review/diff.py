@@ -267,7 +267,7 @@ def diff_blocks(old: Blocks, new: Blocks, marker: Marker) -> Blocks:
     return diff_sequence(old, new, marker, lambda o, n: diff_pair(o, n, marker), mark_whole, _similar)
 
 
-def _has_change(block: Element) -> bool:
+def has_change(block: Element) -> bool:
     found = False
 
     def visit(el: Element) -> None:
@@ -292,22 +292,22 @@ def compare(old: Blocks, new: Blocks, marker: Marker) -> Blocks:
                 continue
             if block["t"] == "Header":
                 level = block["c"][0]
-                text = stringify(_without_changes(block, DELETION)["c"][2])
+                text = stringify(without_changes(block, DELETION)["c"][2])
                 path = [p for p in path if p[0] < level] + [(level, text)]
-            if _has_change(block):
+            if has_change(block):
                 marker.changed.append(([text for _, text in path], block))
 
     scan(result)
     return result
 
 
-def _without_changes(value: Any, kind: str) -> Any:
+def without_changes(value: Any, kind: str = DELETION) -> Any:
     """A copy with one kind of change dropped (deletions, to read the new text)."""
     if isinstance(value, list):
-        return [_without_changes(v, kind) for v in value
+        return [without_changes(v, kind) for v in value
                 if not (isinstance(v, dict) and v.get("t") == "Span" and kind in v["c"][0][1])]
     if isinstance(value, dict):
-        return {k: _without_changes(v, kind) for k, v in value.items()}
+        return {k: without_changes(v, kind) for k, v in value.items()}
     return value
 
 

@@ -11,16 +11,16 @@ from pathlib import Path
 
 from ..cache import Cache
 from ..config import Config
-from ..document import Document
+from ..document import Document, Heading
 from ..errors import ConfigError, ImprentaError, Problems
 from ..formats.editable import normalise_zip
 from ..identity import IMAGES_FOLDER, identify
-from ..pandocast import Element, dumps, meta_string, text_inlines
+from ..pandocast import Element, dumps, meta_string, stringify, text_inlines
 from ..pipeline import BuildResult, render
 from ..publish import project_lock, publish
 from ..source.assemble import read_document
 from ..tools import find_program, install_hint, run_pandoc, run_tool
-from .diff import Marker, compare, mark_whole_paragraphs, without_images
+from .diff import Marker, compare, has_change, mark_whole_paragraphs, without_changes, without_images
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,42 @@ def compare_versions(config: Config, revision: str, problems: Problems,
         return _compare(config, revision, problems, until)
 
 
+def change_edition(blocks: list[Element], marker: Marker, span: str) -> list[Element]:
+    """The changed document as the editions show it: a first section listing the changed sections (links, which
+    the PDF follows with their pages), and each changed block inside a Div that the PDF draws with a change bar."""
+    sections: dict[str, str] = {}  # anchor -> heading text, in document order
+    current: list[tuple[str, str]] = [("", "(inicio)")]
+
+    def wrap(items: list[Element]) -> list[Element]:
+        out = []
+        for block in items:
+            if block["t"] == "Div" and {"parte", "grupo"} & set(block["c"][0][1]):
+                block["c"][1] = wrap(block["c"][1])
+                out.append(block)
+                continue
+            if block["t"] == "Header":
+                current[0] = (block["c"][1][0], stringify(without_changes(block["c"][2])))
+            if has_change(block):
+                sections.setdefault(*current[0])
+                block = {"t": "Div", "c": [["", ["cambio"], []], [block]]}
+            out.append(block)
+        return out
+
+    body = wrap(blocks)
+    entries = [[{"t": "Plain", "c": [{"t": "Link", "c": [["", ["ref"] if anchor else [], []], text_inlines(text),
+                                                       [f"#{anchor}", ""]]} if anchor else {"t": "Str", "c": text}]}]
+               for anchor, text in sections.items()]
+    summary = [
+        {"t": "Header", "c": [1, ["resumen-de-cambios", ["cambios"], []], text_inlines(f"Cambios {span}")]},
+        {"t": "Para", "c": text_inlines(
+            f"{marker.insertions} inserciones y {marker.deletions} eliminaciones en {len(sections)} secciones. "
+            "Lo insertado va subrayado y en verde; lo eliminado, tachado y en rojo; una barra en el margen señala "
+            "cada párrafo que cambió.")},
+        {"t": "BulletList", "c": entries} if entries else {"t": "Para", "c": text_inlines("No hay cambios.")},
+    ]
+    return [{"t": "Div", "c": [["", ["resumen-cambios"], []], summary]}, *body]
+
+
 def _read_version(config: Config, revision: str, folder: Path) -> Document:
     """A version's sources, from git, read as a document (its own warnings are not this run's problems)."""
     old_problems = Problems()
@@ -132,14 +168,19 @@ def _compare(config: Config, revision: str, problems: Problems, until: str | Non
         changed = dataclasses.replace(doc, blocks=compare(old.blocks, doc.blocks, marker))
         log.info("      %d inserciones y %d eliminaciones", marker.insertions, marker.deletions)
         identity = identify(doc)
+        edition = dataclasses.replace(changed, blocks=change_edition(changed.blocks, marker, span),
+                                      headings=[Heading("resumen-de-cambios", 1, f"Cambios {span}",
+                                                        doc.master.location(1)), *changed.headings])
         with Cache(config.cache_dir).workdir() as stage:
-            # The same image and rendering stages as a build, for the DOCX alone.
-            staged = render(changed, identity, config, ("docx",), problems, stage, BuildResult())
+            # The same image and rendering stages as a build: the tracked-change DOCX and the PDF edition of changes.
+            staged = render(edition, identity, config, ("docx", "pdf"), problems, stage, BuildResult())
+            pdf = stage / f"{doc.name}-cambios.pdf"
+            staged["pdf"].rename(pdf)
             dest = stage / f"{doc.name}-cambios.docx"
             # A paragraph, list item or row inserted or deleted whole: its mark too (no empty bullet after accepting).
             dest.write_bytes(normalise_zip(staged["docx"].read_bytes(), doc.meta.stamp,
                                            rewrite={"word/document.xml": mark_whole_paragraphs}))
             summary = stage / f"{doc.name}-cambios.html"
             summary.write_bytes(summary_html(changed, marker, revision, until or identity.revision))
-            published = publish({"cambios": dest, "resumen": summary}, config.output_dir)
+            published = publish({"cambios": dest, "pdf": pdf, "resumen": summary}, config.output_dir)
     return list(published.values()), marker

@@ -137,3 +137,29 @@ def test_changes_between_two_tagged_editions(versioned: Project, capsys: pytest.
     assert versioned.run(capsys, "cambios", "--desde", "v1.0", "--hasta", "v2.0").code == 0
     changes = _changes(versioned.salida / "plan-cambios.docx")
     assert ("insertion", "2025") in changes and not any("2030" in text for _, text in changes), changes
+
+
+def test_the_pdf_edition_of_changes_lists_sections_and_marks_each_change(versioned: Project, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    from conftest import page_texts
+
+    assert versioned.run(capsys, "cambios", "--desde", "v1.0").code == 0
+    pdf = versioned.salida / "plan-cambios.pdf"
+    pages = [" ".join(p.split()) for p in page_texts(pdf)]
+    summary = next(i for i, p in enumerate(pages) if "Cambios desde v1.0" in p and "inserciones" in p)
+    listed = re.findall(r"• (.+?) \(pág\. (\d+)\)", pages[summary])
+    assert [name for name, _ in listed] == ["Visión", "Marco normativo", "Creación de la AGETIC"], listed
+    for name, page in listed:  # each listed section is on the page given (its heading, deleted words and all)
+        assert " ".join(name.split()[:2]) in pages[int(page) - 1], (name, page)
+    changed = int(listed[0][1])
+    subprocess.run(["pdftoppm", "-r", "50", "-f", str(changed), "-l", str(changed), "-png", str(pdf),
+                    str(tmp_path / "p")], check=True)
+    image = Image.open(next(tmp_path.glob("p*.png"))).convert("RGB")
+    red = [(x, y) for x in range(image.width) for y in range(image.height)
+           if (lambda r, g, b: r > 150 and g < 90 and b < 90)(*image.getpixel((x, y)))]
+    green = [(x, y) for x in range(image.width) for y in range(image.height)
+             if (lambda r, g, b: g > 90 and r < 60 and b < 90)(*image.getpixel((x, y)))]
+    assert any(x < 49 for x, _ in red), "falta la barra de cambio en el margen"  # left of the 2.5 cm text edge
+    assert any(x >= 49 for x, _ in red) and green  # the deleted year in red, the inserted one in green
