@@ -198,23 +198,7 @@ def _diff_rows(old: list[Any], new: list[Any], marker: Marker) -> list[Any]:
         return len(o[1]) == len(n[1]) and difflib.SequenceMatcher(
             None, _row_key(o).split(), _row_key(n).split(), autojunk=False).ratio() >= 0.5
 
-    matcher = difflib.SequenceMatcher(None, [_row_key(r) for r in old], [_row_key(r) for r in new], autojunk=False)
-    out: list[Any] = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            out.extend(copy.deepcopy(new[j1:j2]))
-            continue
-        olds, news = list(old[i1:i2]), list(new[j1:j2])
-        while olds and news:
-            if similar(olds[0], news[0]):
-                out.append(pair(olds.pop(0), news.pop(0)))
-            elif len(olds) >= len(news):
-                out.append(whole(olds.pop(0), DELETION, marker))
-            else:
-                out.append(whole(news.pop(0), INSERTION, marker))
-        out.extend(whole(r, DELETION, marker) for r in olds)
-        out.extend(whole(r, INSERTION, marker) for r in news)
-    return out
+    return diff_sequence(old, new, marker, pair, whole, similar, key=_row_key)
 
 
 def _diff_table(old: Element, result: Element, marker: Marker) -> None:
@@ -232,9 +216,11 @@ def _mark_item(item: Blocks, kind: str, marker: Marker) -> Blocks:
 
 def diff_sequence(old: Sequence[Any], new: Sequence[Any], marker: Marker,
                   pair: Callable[[Any, Any], Any], whole: Callable[[Any, str, Marker], Any],
-                  similar: Callable[[Any, Any], bool] = lambda a, b: True) -> list[Any]:
-    """Align two sequences (blocks, list items): unchanged kept, similar ones diffed inside, the rest marked whole."""
-    matcher = difflib.SequenceMatcher(None, [_key(x) for x in old], [_key(x) for x in new], autojunk=False)
+                  similar: Callable[[Any, Any], bool] = lambda a, b: True,
+                  key: Callable[[Any], str] = _key) -> list[Any]:
+    """Align two sequences (blocks, list items, table rows) by their content: unchanged kept, similar ones diffed
+    inside, the rest marked whole."""
+    matcher = difflib.SequenceMatcher(None, [key(x) for x in old], [key(x) for x in new], autojunk=False)
     out: list[Any] = []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
