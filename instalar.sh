@@ -10,9 +10,17 @@ cd "$(dirname "$0")"
 if [[ "${IMPRENTA_EXTRAS:-}" == *pruebas* ]]; then selection='NF'; else selection='NF && !/@pruebas/'; fi
 mapfile -t DEBIAN_PACKAGES < <(grep -v '^#' imprenta/paquetes-debian.txt | awk "$selection {print \$1}")
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
-for pkg in "${DEBIAN_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+for line in "${DEBIAN_PACKAGES[@]}"; do
+  # "a|b": either will do; none installed and none asked for by another line: install a.
+  IFS='|' read -r -a choices <<< "$line"
+  satisfied=""
+  for pkg in "${choices[@]}"; do
+    if installed "$pkg"; then satisfied=1; fi
+    if [ "${#choices[@]}" -gt 1 ] && printf '%s\n' "${DEBIAN_PACKAGES[@]}" | grep -qx "$pkg"; then satisfied=1; fi
+  done
+  [ -n "$satisfied" ] || missing+=("${choices[0]}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Instalando paquetes de Debian: ${missing[*]}"

@@ -40,7 +40,7 @@ COMMANDS = {
     "odt": "genera solo el ODT (OpenDocument, para LibreOffice)",
     "html": "genera la edición web accesible (salida/NOMBRE-web/), con buscador y las descargas",
     "revisar": "revisa las fuentes sin compilar (enlaces, imágenes, títulos, erratas); o los .md indicados",
-    "cambios": "compara con una versión de git (--desde v1.0): salida/plan-cambios.docx con control de cambios y un resumen HTML",
+    "cambios": "compara con una versión de git (--desde v1.0): salida/plan-cambios.docx y .odt con control de cambios, la edición de cambios en PDF y un resumen HTML",
     "observaciones": "reúne los comentarios y cambios de los DOCX devueltos en salida/observaciones.csv y .html",
     "verificar": "comprueba la firma digital de un PDF (python build.py verificar salida/plan.pdf)",
     "referencia": "regenera plantillas/referencia.docx a partir de plantillas/estilos-docx.toml",

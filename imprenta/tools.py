@@ -32,7 +32,7 @@ def debian_packages() -> dict[str, str]:
     for line in PACKAGES_FILE.read_text(encoding="utf-8").splitlines():
         words = line.split("#", 1)[0].split()
         for program in (w for w in words[1:] if not w.startswith("@")):
-            found.setdefault(program, []).append(words[0])
+            found.setdefault(program, []).append(words[0].split("|")[0])  # of "a|b", the one instalar.sh installs
     return {program: " ".join(packages) for program, packages in found.items()}
 
 
@@ -242,3 +242,18 @@ def git_revision(root: Path, files: tuple[Path, ...]) -> str:
     )
     revision = head.stdout.decode().strip()
     return f"{revision} con cambios sin confirmar" if status.stdout.strip() else revision
+
+
+def libreoffice_convert(source: Path, extension: str, work: Path, what: str) -> Path:
+    """Convert an office document with LibreOffice (headless, a private profile in work): return the new file.
+    Used where LibreOffice's own filters are the reference (tracked changes from DOCX to ODT)."""
+    program = find_program("soffice") or find_program("libreoffice")
+    if program is None:
+        raise ToolError(["soffice"], None, "", f"{what}: falta LibreOffice", install_hint("soffice"))
+    out = work / "convertido"
+    run_tool([program, "--headless", "--norestore", f"-env:UserInstallation={(work / 'perfil-libreoffice').as_uri()}",
+              "--convert-to", extension, "--outdir", str(out), str(source)], timeout=300, what=what, memory_mb=4096)
+    produced = out / f"{source.stem}.{extension}"
+    if not produced.is_file() or produced.stat().st_size == 0:
+        raise ToolError(["soffice"], None, "", f"{what}: LibreOffice no escribió {produced.name}")
+    return produced

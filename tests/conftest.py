@@ -199,3 +199,17 @@ def pdf_failures(path: Path) -> list[str]:
         report = page.validate_pdf(str(path), profile=profile)
         found += [f"{f.rule_id}: {f.message}" for f in report.failures]
     return found
+
+
+UNO_SCRIPT = Path(__file__).resolve().parent / "libreoffice_uno.py"
+
+
+def uno(command: str, document: Path, out: Path | None = None) -> list[dict]:
+    """Run tests/libreoffice_uno.py (the real LibreOffice, through UNO) with the system Python that has python3-uno;
+    return the JSON lines it printed."""
+    import json
+
+    result = subprocess.run(["/usr/bin/python3", str(UNO_SCRIPT), command, str(document), *([str(out)] if out else [])],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"LibreOffice (UNO) falló: {result.stderr[-2000:]}"
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]

@@ -19,8 +19,8 @@ from ..pandocast import Element, dumps, meta_string, stringify, text_inlines
 from ..pipeline import BuildResult, render
 from ..publish import project_lock, publish
 from ..source.assemble import read_document
-from ..tools import find_program, install_hint, run_pandoc, run_tool
-from .diff import Marker, compare, has_change, mark_whole_paragraphs, without_changes, without_images
+from ..tools import find_program, install_hint, libreoffice_convert, run_pandoc, run_tool
+from .diff import Marker, compare, has_change, mark_moves, mark_whole_paragraphs, without_changes, without_images
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ SUMMARY_STYLE = (
     "h1,h2{color:#007934}h2{font-size:13pt;border-bottom:1px solid #007934;margin-top:1.6em}"
     ".insertion{background:#c8f0c8;text-decoration:underline}"
     ".deletion{background:#f6caca;text-decoration:line-through}"
+    ".traslado{background:#d6e2f5;color:#1F4E9E;text-decoration-style:double}"
+    ".deletion+.insertion::before{content:' ';display:inline-block;white-space:pre;background:#fff}"
     "table{border-collapse:collapse}th,td{border:0.5pt solid #999;padding:2px 5px}"
 )
 
@@ -66,16 +68,34 @@ def old_sources(master: Path, revision: str, dest: Path) -> Path:
     return old_master
 
 
+def counts(marker: Marker) -> str:
+    """"3 inserciones, 2 eliminaciones y 1 traslado": what the comparison found, in words."""
+    moved = len(marker.moves)
+    parts = [f"{marker.insertions} inserciones", f"{marker.deletions} eliminaciones"]
+    if moved:
+        parts.append(f"{moved} {'traslado' if moved == 1 else 'traslados'}")
+    return ", ".join(parts[:-1]) + " y " + parts[-1]
+
+
+def moves_list(marker: Marker) -> list[Element]:
+    """The blocks that moved, named: a move is shown where the block was (struck through) and where it is."""
+    if not marker.moves:
+        return []
+    return [{"t": "Para", "c": text_inlines("Trasladado a otro lugar del documento (tachado donde estaba, subrayado "
+                                            "donde está):")},
+            {"t": "BulletList", "c": [[{"t": "Plain", "c": text_inlines(f"«{label}»")}] for label in marker.moves]}]
+
+
 def summary_html(doc: Document, marker: Marker, revision: str, current: str) -> bytes:
     """A readable page: the sections that changed, each with its changed text highlighted."""
     blocks: list[Element] = [
         {"t": "Header", "c": [1, ["", [], []], text_inlines(f"Cambios desde {revision}")]},
         {"t": "Para", "c": text_inlines(
             f"{doc.meta.titulo}, versión {doc.meta.version} ({current}), comparada con {revision}: "
-            f"{marker.insertions} inserciones y {marker.deletions} eliminaciones en "
-            f"{len({tuple(p) for p, _ in marker.changed})} secciones. "
-            "Lo insertado va subrayado en verde; lo eliminado, tachado en rojo."
+            f"{counts(marker)} en {len({tuple(p) for p, _ in marker.changed})} secciones. "
+            "Lo insertado va subrayado en verde; lo eliminado, tachado en rojo; lo trasladado, en azul con doble línea."
         )},
+        *moves_list(marker),
     ]
     previous: list[str] | None = None
     for path, block in marker.changed:
@@ -120,7 +140,8 @@ def change_edition(blocks: list[Element], marker: Marker, span: str) -> list[Ele
                 block["c"][1] = wrap(block["c"][1])
                 out.append(block)
                 continue
-            if block["t"] == "Header":
+            if block["t"] == "Header" and stringify(without_changes(block["c"][2])).strip():
+                # (a heading deleted whole is not a section of the new text: its changes belong to the one before)
                 current[0] = (block["c"][1][0], stringify(without_changes(block["c"][2])))
             if has_change(block):
                 sections.setdefault(*current[0])
@@ -135,10 +156,11 @@ def change_edition(blocks: list[Element], marker: Marker, span: str) -> list[Ele
     summary = [
         {"t": "Header", "c": [1, ["resumen-de-cambios", ["cambios"], []], text_inlines(f"Cambios {span}")]},
         {"t": "Para", "c": text_inlines(
-            f"{marker.insertions} inserciones y {marker.deletions} eliminaciones en {len(sections)} secciones. "
-            "Lo insertado va subrayado y en verde; lo eliminado, tachado y en rojo; una barra en el margen señala "
-            "cada párrafo que cambió.")},
+            f"{counts(marker)} en {len(sections)} secciones. "
+            "Lo insertado va subrayado y en verde; lo eliminado, tachado y en rojo; lo trasladado, en azul con doble "
+            "línea; una barra en el margen señala cada párrafo que cambió.")},
         {"t": "BulletList", "c": entries} if entries else {"t": "Para", "c": text_inlines("No hay cambios.")},
+        *moves_list(marker),
     ]
     return [{"t": "Div", "c": [["", ["resumen-cambios"], []], summary]}, *body]
 
@@ -179,8 +201,11 @@ def _compare(config: Config, revision: str, problems: Problems, until: str | Non
             dest = stage / f"{doc.name}-cambios.docx"
             # A paragraph, list item or row inserted or deleted whole: its mark too (no empty bullet after accepting).
             dest.write_bytes(normalise_zip(staged["docx"].read_bytes(), doc.meta.stamp,
-                                           rewrite={"word/document.xml": mark_whole_paragraphs}))
+                                           rewrite={"word/document.xml": lambda xml: mark_moves(mark_whole_paragraphs(xml))}))
+            # The same changes for LibreOffice users, as ODT: LibreOffice's own filter turns every tracked change
+            # (moves, paragraph marks, rows) into the ODT's text:tracked-changes.
+            odt = libreoffice_convert(dest, "odt", stage, "LibreOffice (edición de cambios en ODT)")
             summary = stage / f"{doc.name}-cambios.html"
             summary.write_bytes(summary_html(changed, marker, revision, until or identity.revision))
-            published = publish({"cambios": dest, "pdf": pdf, "resumen": summary}, config.output_dir)
+            published = publish({"cambios": dest, "odt": odt, "pdf": pdf, "resumen": summary}, config.output_dir)
     return list(published.values()), marker
