@@ -43,6 +43,7 @@ COMMANDS = {
     "cambios": "compara con una versión de git (--desde v1.0): salida/plan-cambios.docx y .odt con control de cambios, la edición de cambios en PDF y un resumen HTML",
     "observaciones": "reúne los comentarios y cambios de los DOCX devueltos en salida/observaciones.csv y .html",
     "verificar": "comprueba la firma digital de un PDF (python build.py verificar salida/plan.pdf)",
+    "importar": "convierte un DOCX u ODT en un proyecto nuevo (fuente/, imagenes/, metadatos) con la prueba de que no se perdió nada",
     "referencia": "regenera plantillas/referencia.docx a partir de plantillas/estilos-docx.toml",
 }
 
@@ -72,6 +73,8 @@ def parser() -> argparse.ArgumentParser:
             "                                       reúne las observaciones de las entidades\n"
             "  python build.py verificar salida/plan.pdf --confianza raiz.pem\n"
             "                                       comprueba la firma\n"
+            "  python build.py importar manual.docx --destino manual\n"
+            "                                       convierte un documento de Word o LibreOffice en un proyecto\n"
             "  python build.py --fuente otro/indice.md --salida /tmp/otro\n\n"
             "Cada problema se indica como archivo:línea: mensaje, con una sugerencia.\n"
             "Las salidas se escriben solo si la compilación termina bien: si falla, salida/ queda como estaba.\n"
@@ -85,7 +88,8 @@ def parser() -> argparse.ArgumentParser:
         help="; ".join(f"{k}: {v}" for k, v in COMMANDS.items()),
     )
     p.add_argument("archivos", nargs="*", type=Path, metavar="ARCHIVO",
-                   help="con verificar: el PDF firmado; con observaciones: los DOCX devueltos por las entidades")
+                   help="con verificar: el PDF firmado; con observaciones: los DOCX devueltos por las entidades; "
+                        "con importar: el DOCX u ODT que se convierte")
     p.add_argument("--fuente", type=Path, default=Path("fuente/plan.md"), metavar="ARCHIVO.md",
                    help="documento maestro (por defecto fuente/plan.md)")
     p.add_argument("--salida", type=Path, default=Path("salida"), metavar="DIR",
@@ -100,6 +104,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--desde", metavar="VERSIÓN", help="con cambios: etiqueta o commit de git con que se compara")
     p.add_argument("--hasta", metavar="VERSIÓN",
                    help="con cambios: la edición nueva, otra etiqueta o commit (por defecto, las fuentes actuales)")
+    p.add_argument("--destino", type=Path, metavar="CARPETA",
+                   help="con importar: la carpeta del proyecto nuevo (fuente/, imagenes/, importacion.html)")
+    p.add_argument("--cambios", choices=("aceptar", "rechazar"), dest="cambios_controlados",
+                   help="con importar: qué hacer con los cambios controlados del documento (si tiene)")
+    p.add_argument("--sobrescribir", action="store_true",
+                   help="con importar: reemplaza la carpeta de destino si ya tiene un proyecto")
     p.add_argument("--firmar", type=Path, metavar="CERT.p12",
                    help="firma el PDF con este certificado PKCS#12; la contraseña se toma de la variable "
                         "IMPRENTA_CLAVE o se pide en la terminal (nunca en la línea de órdenes)")
@@ -240,6 +250,39 @@ def _observations(config: Config, files: list[Path], problems: Problems) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from .importing import import_document
+    from .importing.proof import counts_table
+
+    if len(args.archivos) != 1:
+        raise ConfigError("indique un documento, y solo uno, para importar",
+                          "use: python build.py importar DOCUMENTO.docx --destino CARPETA")
+    if args.destino is None:
+        raise ConfigError("falta la carpeta del proyecto nuevo",
+                          f"use: python build.py importar {args.archivos[0]} --destino CARPETA")
+    started = time.monotonic()
+    imported = import_document(args.archivos[0], args.destino, args.cambios_controlados, args.sobrescribir,
+                               args.plantillas.resolve(), args.cache.resolve())
+    log.info("importado en %.1f s. Lo que tenía el original y lo que tienen las fuentes:", time.monotonic() - started)
+    rows = counts_table(imported.original, imported.sources, len(imported.comments))
+    width = max(len(what) for what, _, _, _ in rows)
+    log.info("  %s  %10s  %10s", "".ljust(width), "original", "fuentes")
+    for what, before, after, why in rows:
+        log.info("  %s  %10s  %10s%s", what.ljust(width), before, after, f"  ≠ {why}" if why else "")
+    words = imported.words
+    log.info("  palabras del original en el DOCX reconstruido, en orden: %.2f %% (%d de %d)", 100 * words.share,
+             words.found, words.original)
+    log.info("  párrafos que faltan: %d; comentarios: %d (con el pasaje y dónde quedó, en el informe)",
+             len(words.missing), len(imported.comments))
+    for note in imported.notes:
+        log.info("  · %s", note)
+    log.info("escrito:")
+    log.info("  %s (el maestro)", display_path(imported.master))
+    log.info("  %s (el informe de la importación)", display_path(imported.report))
+    log.info("compílelo con: python build.py --fuente %s", display_path(imported.master))
+    return 0
+
+
 def _stop_on_signals() -> None:
     """Ctrl+C (SIGINT), SIGTERM (a service manager, a CI timeout) and SIGHUP stop a build the same way: every
     child program killed at once (threads waiting on them then return), scratch removed as the stack unwinds,
@@ -272,7 +315,10 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(exc, ToolError):
                 log.error("orden: %s\nsalida de error:\n%s", " ".join(exc.cmd), exc.stderr)
             log.exception("traza:")
-        if not isinstance(exc, BuildFailed) and args.orden not in ("verificar", "observaciones", "revisar"):  # BuildFailed's own message says so
+        if args.orden == "importar":
+            log.error("la importación se detuvo; no se escribió nada en %s",
+                      display_path(args.destino) if args.destino else "el destino")
+        elif not isinstance(exc, BuildFailed) and args.orden not in ("verificar", "observaciones", "revisar"):
             log.error("la compilación se detuvo; no se escribió nada en %s", display_path(args.salida))
         return 1
     except KeyboardInterrupt:
@@ -293,6 +339,8 @@ def _run(args: argparse.Namespace, problems: Problems) -> int:
         return 0
     if args.orden == "verificar":
         return _verify(args.archivos, args.confianza)
+    if args.orden == "importar":
+        return _import(args)
     config = Config(master=args.fuente, output_dir=args.salida, templates_dir=args.plantillas,
                     cache_dir=args.cache, strict=args.estricto)
     if args.orden == "observaciones":
