@@ -21,3 +21,17 @@ def fromstring(data: bytes) -> etree._Element:
 def parse(path: Path) -> etree._ElementTree:
     """Parse an XML file safely."""
     return etree.parse(str(path), parser())
+
+
+class DoctypeError(ValueError):
+    """XML that declares a DOCTYPE (and so, possibly, entities): office programs never write one."""
+
+
+def fromstring_without_doctype(data: bytes) -> etree._Element:
+    """Parse XML bytes safely and refuse any DOCTYPE, decided on the parsed document (whatever its encoding:
+    a search of the bytes for "<!DOCTYPE" misses UTF-16)."""
+    root = fromstring(data)
+    info = root.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+        raise DoctypeError("declara un DOCTYPE")
+    return root

@@ -27,7 +27,7 @@ def test_unknown_command_is_explained_in_spanish(capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit) as exit_:
         cli.main(["imprimir"])
     assert exit_.value.code == 2
-    assert "orden desconocida: 'imprimir' (elija entre 'todo', 'pdf', 'docx', 'odt', 'html', 'revisar', 'cambios', 'observaciones', 'verificar', 'referencia')" in capsys.readouterr().err
+    assert "orden desconocida: 'imprimir' (elija entre 'todo', 'pdf', 'docx', 'odt', 'html', 'revisar', 'cambios', 'observaciones', 'verificar', 'importar', 'referencia')" in capsys.readouterr().err
 
 
 def test_missing_master_is_a_clear_error(mini: Project, capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,7 +22,7 @@ from ..tools import libreoffice_convert
 from .convert import Comment, place_images, read_docx, split, write
 from .convert import comments_of as read_comments
 from .officefile import OfficeFile, identify, read_member
-from .prepare import Inventory, prepare
+from .prepare import Inventory, parse_part, prepare
 from .proof import WordProof, compare_words, counts_table, paragraphs, source_inventory
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def import_document(document: Path, dest: Path, changes: str | None, overwrite: 
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.importando-", dir=dest.parent))
     try:
-        imported = _import(office, staging, changes, templates, cache)
+        imported = _import(office, staging, dest, changes, templates, cache)
         _move_into_place(staging, dest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -78,12 +78,17 @@ def _move_into_place(staging: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _import(office: OfficeFile, staging: Path, changes: str | None, templates: Path, cache: Path) -> Imported:
+def _import(office: OfficeFile, staging: Path, final: Path, changes: str | None, templates: Path,
+            cache: Path) -> Imported:
     work = staging / ".importacion"
     work.mkdir()
     notes: list[str] = []
     docx_path = office.path
     if office.kind == "odt":  # LibreOffice's own filter: tracked changes, comments and outline levels carried over
+        with zipfile.ZipFile(office.path) as archive:
+            for member in ("content.xml", "styles.xml", "meta.xml"):
+                if member in archive.namelist():
+                    parse_part(read_member(archive, member), member)  # checked before LibreOffice opens it
         log.info("convirtiendo %s a DOCX con LibreOffice", office.path.name)
         docx_path = libreoffice_convert(office.path, "docx", work, "LibreOffice (lectura del ODT)")
         notes.append("El ODT se leyó a través de la conversión de LibreOffice a DOCX; los recuentos del original "
@@ -127,7 +132,8 @@ def _import(office: OfficeFile, staging: Path, changes: str | None, templates: P
     shutil.rmtree(staging / "salida", ignore_errors=True)
     report = staging / "importacion.html"
     imported = Imported(staging, written[converted.master.path], original, sources, words, comments, notes, report)
-    report.write_text(report_html(office.path.name, imported, handling), encoding="utf-8")
+    report.write_text(report_html(office.path.name, dataclasses.replace(imported, dest=final), handling),
+                      encoding="utf-8")
     return imported
 
 
@@ -237,6 +243,9 @@ def _by_design(original: Inventory, handling: str) -> list[str]:
     if original.objects:
         notes.append(f"{original.objects} objetos incrustados (gráficos, Visio, hojas de cálculo): se conservó la "
                      "imagen que el documento guarda de cada uno; revise que estén todos.")
+    if original.numbered_headings:
+        notes.append(f"{original.numbered_headings} títulos llevaban la numeración automática de Word (1, 1.1, ...): "
+                     "no es texto y no se conserva; los títulos quedan sin número.")
     if original.title_paragraphs:
         notes.append("Los párrafos con el estilo «Título» son el título del documento (metadatos.toml), no encabezados.")
     notes.append("Los encabezados y pies de página del original no se importan: Imprenta pone los suyos.")

@@ -53,6 +53,7 @@ class Inventory:
     text_boxes: int = 0
     objects: int = 0  # charts, embedded OLE objects (Visio, Excel...)
     title_paragraphs: int = 0
+    numbered_headings: int = 0  # headings with Word's automatic numbers (1, 1.1, ...), which Imprenta does not print
 
 
 @dataclass
@@ -62,6 +63,10 @@ class Styles:
     names: dict[str, str] = field(default_factory=dict)
     parents: dict[str, str] = field(default_factory=dict)
     levels: dict[str, int] = field(default_factory=dict)
+    with_numbers: set[str] = field(default_factory=set)  # styles that carry list numbering (numPr)
+
+    def numbered(self, style: str) -> bool:
+        return any(each in self.with_numbers for each in self.chain(style))
 
     def chain(self, style: str) -> list[str]:
         seen: list[str] = []
@@ -101,6 +106,8 @@ def read_styles(styles_xml: bytes | None) -> tuple[Styles, etree._Element | None
         based = style.find(f"{W}basedOn")
         if based is not None:
             styles.parents[sid] = based.get(f"{W}val", "")
+        if style.find(f"{W}pPr/{W}numPr") is not None:
+            styles.with_numbers.add(sid)
         level = style.find(f"{W}pPr/{W}outlineLvl")
         if level is not None and (level.get(f"{W}val") or "").isdigit():
             styles.levels[sid] = int(level.get(f"{W}val"))
@@ -177,10 +184,27 @@ def _remove(element: etree._Element) -> None:
         parent.remove(element)
 
 
+def parse_part(data: bytes, name: str) -> etree._Element:
+    """An XML part of the document, refused by name when it is not plain XML as office programs write it."""
+    from .officefile import OfficeFileError
+
+    try:
+        return safexml.fromstring_without_doctype(data)
+    except safexml.DoctypeError as exc:
+        raise OfficeFileError(f"{name} declara un DOCTYPE o entidades XML, que Word y LibreOffice nunca escriben: "
+                              "no se abre", "el archivo fue manipulado; importe el documento original") from exc
+    except etree.XMLSyntaxError as exc:
+        raise OfficeFileError(f"{name} está dañado (no es XML válido: {exc})",
+                              "ábralo en Word o LibreOffice para repararlo y guárdelo de nuevo") from exc
+
+
 def prepare(members: dict[str, bytes]) -> tuple[dict[str, bytes], Inventory]:
     """The members of a DOCX rewritten for pandoc, and the inventory of the original (counted before rewriting)."""
+    for name, data in members.items():
+        if name.endswith((".xml", ".rels")):
+            parse_part(data, name)  # every part checked before pandoc or LibreOffice sees it
     styles, styles_root = read_styles(members.get("word/styles.xml"))
-    body = safexml.fromstring(members["word/document.xml"])
+    body = parse_part(members["word/document.xml"], "word/document.xml")
     inventory = count(body, members, styles)
     _anchor_comments(body)
     _unwrap_text_boxes(body)
@@ -209,6 +233,8 @@ def count(body: etree._Element, members: dict[str, bytes], styles: Styles) -> In
             inv.title_paragraphs += 1
         elif level is not None and _text(paragraph).strip() and not styles.is_named(style, TOC_NAME):
             inv.headings[level] += 1
+            if paragraph.find(f"{W}pPr/{W}numPr") is not None or styles.numbered(style):
+                inv.numbered_headings += 1
         if _is_caption(paragraph, styles):
             inv.captions += 1
     modern = [el for el in body.iter() if next(el.iterancestors(f"{MC}Fallback"), None) is None]
