@@ -31,7 +31,7 @@ def _image(name: str, path: Path, description: str) -> str:
             f'<svg:title>{description}</svg:title></draw:frame>')
 
 
-def fodt(*, changes: bool = True, comments: bool = True) -> str:
+def fodt(*, changes: bool = True, comments: bool = True, shape: bool = False) -> str:
     """The sample guide: two chapters (one a custom style with an outline level), a section, a footnote and an
     endnote, a table with merged cells, an EMF figure with its caption, a cross-reference and a page reference,
     a hyperlink, the document's own contents and page-number fields, and (optionally) tracked changes and comments."""
@@ -90,6 +90,7 @@ def fodt(*, changes: bool = True, comments: bool = True) -> str:
 <text:h text:style-name="Apartado" text:outline-level="1">Anexo de formularios</text:h>
 <text:p text:style-name="Standard">Véase <text:bookmark-ref text:reference-format="text" text:ref-name="ref_plazos">Plazos de respuesta</text:bookmark-ref>, en la página <text:bookmark-ref text:reference-format="page" text:ref-name="ref_plazos">1</text:bookmark-ref>.</text:p>
 <text:p text:style-name="Standard">Los formularios se descargan del portal.</text:p>
+{'<text:p text:style-name="Standard">Flujo: <draw:rect draw:name="Flecha" text:anchor-type="as-char" svg:width="3cm" svg:height="1cm"/></text:p>' if shape else ""}
 </office:text></office:body></office:document>
 '''
 

@@ -243,6 +243,9 @@ def _by_design(original: Inventory, handling: str) -> list[str]:
     if original.objects:
         notes.append(f"{original.objects} objetos incrustados (gráficos, Visio, hojas de cálculo): se conservó la "
                      "imagen que el documento guarda de cada uno; revise que estén todos.")
+    for what in original.unimported:
+        notes.append(f"AVISO: {what} no tenía imagen que conservar: en su lugar hay un aviso entre corchetes; "
+                     "insértelo como imagen (expórtelo desde Word o LibreOffice).")
     if original.numbered_headings:
         notes.append(f"{original.numbered_headings} títulos llevaban la numeración automática de Word (1, 1.1, ...): "
                      "no es texto y no se conserva; los títulos quedan sin número.")

@@ -53,6 +53,7 @@ class Inventory:
     text_boxes: int = 0
     objects: int = 0  # charts, embedded OLE objects (Visio, Excel...)
     title_paragraphs: int = 0
+    unimported: list[str] = field(default_factory=list)  # drawings with no picture to keep: kind and where
     numbered_headings: int = 0  # headings with Word's automatic numbers (1, 1.1, ...), which Imprenta does not print
 
 
@@ -207,6 +208,7 @@ def prepare(members: dict[str, bytes]) -> tuple[dict[str, bytes], Inventory]:
     body = parse_part(members["word/document.xml"], "word/document.xml")
     inventory = count(body, members, styles)
     _anchor_comments(body)
+    inventory.unimported = _placeholders(body, styles)
     _unwrap_text_boxes(body)
     _float_images_out(body)
     _drop_contents(body, styles)
@@ -300,6 +302,39 @@ def _relationships(xml: bytes | None) -> dict[str, str]:
         return {}
     root = safexml.fromstring(xml)
     return {rel.get("Id", ""): rel.get("Target", "") for rel in root.iter(f"{RELS}Relationship")}
+
+
+GRAPHIC_KINDS = {"chart": "un gráfico", "diagram": "un diagrama SmartArt", "wordprocessingShape": "una forma",
+                  "wordprocessingGroup": "un grupo de formas", "wordprocessingCanvas": "un lienzo de dibujo"}
+
+
+def _placeholders(body: etree._Element, styles: Styles) -> list[str]:
+    """A drawing with no picture of its own (a chart, a SmartArt, a shape without text) is not lost in silence: a
+    framed placeholder takes its place in the text, and the import names it and the section it was in."""
+    found: list[str] = []
+    section = "(antes del primer título)"
+    for paragraph in list(body.iter(f"{W}p")):
+        if next(paragraph.iterancestors(f"{MC}Fallback"), None) is not None:
+            continue
+        if paragraph_level(paragraph, styles) is not None and _text(paragraph).strip():
+            section = _text(paragraph).strip()
+        for drawing in list(paragraph.iter(f"{W}drawing")):
+            if next(drawing.iterancestors(f"{MC}Fallback"), None) is not None or drawing.find(f".//{A}blip") is not None \
+                    or drawing.find(f".//{W}txbxContent") is not None:
+                continue
+            data = drawing.find(f".//{A}graphicData")
+            uri = data.get("uri", "") if data is not None else ""
+            kind = next((name for key, name in GRAPHIC_KINDS.items() if uri.endswith(key)), "un objeto de dibujo")
+            run = next(drawing.iterancestors(f"{W}r"), None)  # the run that holds it (and its VML copy, if any)
+            if run is None or run.getparent() is None:
+                continue
+            text = etree.Element(f"{W}r")
+            etree.SubElement(text, f"{W}t").text = (f"[Aquí el original tenía {kind} que no se pudo importar: "
+                                                    "insértelo como imagen.]")
+            run.addprevious(text)
+            _remove(run)
+            found.append(f"{kind} en «{section}»")
+    return found
 
 
 def _anchor_comments(body: etree._Element) -> None:

@@ -234,3 +234,14 @@ def test_word_97_and_files_that_are_no_office_document(tmp_path: Path, capsys: p
     code, log = _run(capsys, "importar", str(tmp_path / "no-existe.docx"), "--destino", str(tmp_path / "c"))
     assert code == 1 and "no existe el archivo" in log
     assert not any((tmp_path / name).exists() for name in ("a", "b", "c"))
+
+
+def test_a_drawing_with_no_picture_leaves_a_placeholder_and_a_warning(tmp_path: Path, shared_cache: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    sample = libreoffice_sample(tmp_path / "muestras", changes=False, comments=False, shape=True)
+    code, log = _run(capsys, "importar", str(sample["docx"]), "--destino", str(tmp_path / "guia"),
+                     "--plantillas", str(REPO / "plantillas"), "--cache", str(shared_cache))
+    assert code == 0, log
+    assert "AVISO: una forma en «Anexo de formularios» no tenía imagen que conservar" in log
+    anexo = (tmp_path / "guia/fuente/partes/02-anexo-de-formularios.md").read_text(encoding="utf-8")
+    assert "Flujo: \\[Aquí el original tenía una forma que no se pudo importar: insértelo como imagen.\\]" in anexo
