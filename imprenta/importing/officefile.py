@@ -65,6 +65,9 @@ def identify(path: Path) -> OfficeFile:
                     raise OfficeFileError(f"{path.name} está guardado como «Documento Open XML estricto», que no se importa",
                                           "guárdelo en Word como «Documento de Word (.docx)»")
                 return OfficeFile(path, "docx")
+            if "[Content_Types].xml" in names and any(n.startswith("word/") for n in names):
+                raise OfficeFileError(f"{path.name} no es un DOCX completo: falta word/document.xml",
+                                      "ábralo en Word o LibreOffice y guárdelo de nuevo como .docx")
             if "mimetype" in names:
                 mimetype = read_member(archive, "mimetype", limit=256).strip()
                 if mimetype == ODT_MIMETYPE:
@@ -79,10 +82,12 @@ def identify(path: Path) -> OfficeFile:
                           "importe el documento original, guardado como .docx u .odt")
 
 
-def read_member(archive: zipfile.ZipFile, name: str, limit: int = MAX_MEMBER_BYTES) -> bytes:
-    """A member's bytes, decompressed in pieces and stopped at limit: a header that lies about the size cannot make
-    this read more (a ZIP bomb is refused, not inflated)."""
+def read_member(archive: zipfile.ZipFile, name: str, limit: int = MAX_MEMBER_BYTES, ratio: int | None = None) -> bytes:
+    """A member's bytes, decompressed in pieces and stopped at limit (or, with ratio, at ratio times its compressed
+    size): a header that lies about the size cannot make this read more (a ZIP bomb is refused, not inflated)."""
     out = bytearray()
+    if ratio is not None:
+        limit = min(limit, ratio * max(archive.getinfo(name).compress_size, 1024))
     try:
         with archive.open(name) as stream:
             while piece := stream.read(1024 * 1024):

@@ -8,31 +8,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
 
-from .. import safexml
 from ..document import Document, Heading, SourceFile
-from ..errors import ImprentaError, Location
+from ..errors import Location
 from ..formats.ooxml import bookmark_name
+from .returned import Returned, ReturnedFileError
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
 W15 = "{http://schemas.microsoft.com/office/word/2012/wordml}"
-MAX_FILE_BYTES = 100 * 1024 * 1024  # a returned plan is a few hundred kB; anything near this is not one
-MAX_PART_BYTES = 64 * 1024 * 1024  # uncompressed size of one XML part
-MAX_RATIO = 150  # compression ratio of a part beyond which it is taken for a zip bomb
-PARTS = ("word/document.xml", "word/comments.xml", "word/commentsExtended.xml")
 _HEADING_STYLE = re.compile(r"^(?:Heading|Ttulo|Titulo|Título)\s?(\d)$", re.IGNORECASE)
-
-
-class ReturnedFileError(ImprentaError):
-    """A returned file that cannot be read safely; the others are still collected."""
-
-    category = "observaciones"
 
 
 @dataclass
@@ -52,50 +41,9 @@ class Observation:
     ident: str = ""
     reply_to: str = ""
     traced_by: str = ""  # marcador, texto, or "" when only the cover or contents
-
-
-def read_parts(path: Path) -> dict[str, etree._Element]:
-    """The XML parts Imprenta needs from a DOCX, each checked before it is parsed."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ReturnedFileError(f"no se puede leer: {exc.strerror}") from exc
-    if size > MAX_FILE_BYTES:
-        raise ReturnedFileError(f"demasiado grande ({size // (1024 * 1024)} MB; el máximo es {MAX_FILE_BYTES // (1024 * 1024)} MB)",
-                                "un plan anotado ocupa menos de un megabyte; pida a la entidad el archivo correcto")
-    if not zipfile.is_zipfile(path):
-        raise ReturnedFileError("no es un DOCX (no es un archivo ZIP)", "pida a la entidad que guarde el archivo como .docx")
-    parts: dict[str, etree._Element] = {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            if PARTS[0] not in names:
-                raise ReturnedFileError(f"no es un DOCX completo: falta {PARTS[0]}",
-                                        "ábralo en Word o LibreOffice y guárdelo de nuevo como .docx")
-            for name in PARTS:
-                if name not in names:
-                    continue
-                info = archive.getinfo(name)
-                if info.file_size > MAX_PART_BYTES or info.file_size > MAX_RATIO * max(info.compress_size, 1024):
-                    raise ReturnedFileError(
-                        f"{name} se descomprime a {info.file_size // (1024 * 1024)} MB desde {info.compress_size} bytes:"
-                        " parece una bomba ZIP y no se abre",
-                        "pida a la entidad el archivo original",
-                    )
-                parts[name] = _parse(archive.read(name), name)  # reads at most the declared size
-    except zipfile.BadZipFile as exc:
-        raise ReturnedFileError(f"el ZIP está dañado: {exc}", "pida a la entidad que lo envíe de nuevo") from exc
-    return parts
-
-
-def _parse(data: bytes, name: str) -> etree._Element:
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise ReturnedFileError(f"{name} declara un DOCTYPE o entidades XML, que Word nunca escribe: no se abre",
-                                "el archivo fue manipulado; pida a la entidad el original")
-    try:
-        return safexml.fromstring(data)
-    except etree.XMLSyntaxError as exc:
-        raise ReturnedFileError(f"{name} no es XML válido: {exc}", "ábralo en Word o LibreOffice y guárdelo de nuevo") from exc
+    place: str = "cuerpo"  # cuerpo, nota al pie, nota final, encabezado, pie de página
+    resolved: bool = False  # a comment marked "resolved" (Word) or "done"
+    before: str = ""  # for an untracked edit: the text that was sent
 
 
 def entity_from_name(path: Path, doc_name: str) -> str:
@@ -116,7 +64,7 @@ def _original_text(paragraph: etree._Element) -> str:
     """The paragraph as the sources have it: its text without insertions, with deletions."""
     out = []
     for t in paragraph.iter(f"{W}t", f"{W}delText"):
-        if t.tag == f"{W}t" and any(a.tag == f"{W}ins" for a in t.iterancestors()):
+        if t.tag == f"{W}t" and any(a.tag in (f"{W}ins", f"{W}moveTo") for a in t.iterancestors()):
             continue
         out.append(t.text or "")
     return "".join(out)
@@ -194,84 +142,142 @@ class _Walker:
         return Location(heading.location.path, line), how
 
 
-def collect(path: Path, doc: Document, entity: str) -> list[Observation]:
-    """Every comment (and reply) and tracked change of one returned DOCX, in reading order."""
-    parts = read_parts(path)
+def collect(returned: Returned, doc: Document, entity: str) -> list[Observation]:
+    """Every comment (with its replies and resolved state) and every tracked change of one returned DOCX, in reading
+    order: in the body, the footnotes and endnotes (placed where their reference is), headers and footers."""
+    parts = returned.parts
+    if "word/document.xml" not in parts:
+        raise ReturnedFileError("no es un DOCX completo: falta word/document.xml",
+                                "pida a la entidad que lo abra y lo guarde de nuevo como .docx")
     body = parts["word/document.xml"].find(f"{W}body")
     if body is None:
         raise ReturnedFileError("word/document.xml no tiene cuerpo (w:body)", "ábralo en Word o LibreOffice y guárdelo de nuevo")
-    comments = _comments(parts)
-    walker = _Walker(doc, {s.path: s for s in doc.sources})
-    found: list[Observation] = []
-    open_ranges: dict[str, list[str]] = {}
-    placed: dict[str, Observation] = {}
-    order = 0
-    paragraph_text, is_heading = "", False
-    last_change: tuple[str, str, str] | None = None
-    for element in body.iter():
-        tag = element.tag
-        if tag == f"{W}p":
-            paragraph_text = _original_text(element)
-            style = element.find(f"{W}pPr/{W}pStyle")
-            match = _HEADING_STYLE.match(style.get(f"{W}val", "")) if style is not None else None
-            is_heading = bool(match)
-            if is_heading:
-                index = walker.heading_of(element, _text(element))
-                walker.current = index if index is not None else walker.current
-            walker.pending_bookmarks = []
-            last_change = None
-        elif tag == f"{W}bookmarkStart" and element.getparent() is body:
-            walker.pending_bookmarks.append(element.get(f"{W}name", ""))
-        elif tag == f"{W}commentRangeStart":
-            open_ranges[element.get(f"{W}id", "")] = []
-        elif tag in (f"{W}commentRangeEnd", f"{W}commentReference"):
-            ident = element.get(f"{W}id", "")
-            if ident in comments and ident not in placed:
-                order += 1
-                observation = comments[ident]
-                observation.anchored = " ".join("".join(open_ranges.pop(ident, [])).split())
-                # Located only when an observation is there: most paragraphs have none.
-                observation.section = walker.section()
-                observation.source, observation.traced_by = walker.where(paragraph_text, is_heading)
-                observation.order, observation.entity, observation.file = order, entity, path.name
-                placed[ident] = observation
-        elif tag in (f"{W}t", f"{W}delText"):
-            for chunks in open_ranges.values():
-                chunks.append(element.text or "")
-            if tag == f"{W}t" and (element.text or "").strip() and not any(
-                a.tag in (f"{W}ins", f"{W}del") for a in element.iterancestors()
-            ):
-                last_change = None
-        elif tag in (f"{W}ins", f"{W}del") and element.getparent().tag != f"{W}rPr":
-            kind = "inserción" if tag == f"{W}ins" else "eliminación"
-            text = _text(element, (f"{W}t",) if kind == "inserción" else (f"{W}delText",))
-            if not text:
-                continue
-            key = (kind, element.get(f"{W}author", ""), element.get(f"{W}date", ""))
-            if last_change == key and found and found[-1].kind == kind:
-                found[-1].text += text  # Word splits one change into runs: keep it one observation
-                continue
-            order += 1
-            where = walker.where(paragraph_text, is_heading)
-            found.append(Observation(
-                entity=entity, file=path.name, kind=kind, author=key[1], date=key[2], text=text,
-                anchored=" ".join(paragraph_text.split()), section=walker.section(), source=where[0],
-                order=order, ident=element.get(f"{W}id", ""), traced_by=where[1],
-            ))
-            last_change = key
+    scan = _Scan(doc, _comments(parts), entity, returned.path.name)
+    scan.run(body, "cuerpo")
+    for name, place, tag in (("word/footnotes.xml", "nota al pie", "footnote"), ("word/endnotes.xml", "nota final", "endnote")):
+        root = parts.get(name)
+        if root is None:
+            continue
+        for note in root.iter(f"{W}{tag}"):
+            where = scan.notes.get((tag, note.get(f"{W}id", "")))
+            if where is None:
+                continue  # the separators Word keeps as notes -1 and 0
+            scan.run(note, place, where)
+    for name in sorted(parts):
+        if re.match(r"^word/(header|footer)\d*\.xml$", name):
+            scan.run(parts[name], "encabezado" if "header" in name else "pie de página", ([COVER_SECTION], None, "", ""))
     replies = _reply_parents(parts)
-    for ident, observation in comments.items():
+    done = _resolved(parts)
+    for ident, observation in scan.comments.items():
+        observation.resolved = ident in done
         parent = replies.get(ident)
-        if parent and parent in placed:
+        if parent and parent in scan.placed:
             # A reply sits with the comment it answers, right after it, whatever its own range says.
-            base = placed[parent]
+            base = scan.placed[parent]
             observation.kind, observation.reply_to = "respuesta", parent
             observation.section, observation.source, observation.traced_by = base.section, base.source, base.traced_by
             observation.anchored = observation.anchored or base.anchored
-            observation.order, observation.entity, observation.file = base.order, entity, path.name
-            placed[ident] = observation
-    found.extend(placed.values())
+            observation.order, observation.entity, observation.file = base.order, entity, returned.path.name
+            observation.place = base.place
+            scan.placed[ident] = observation
+    found = scan.found + list(scan.placed.values())
     return sorted(found, key=lambda o: (o.order, o.kind == "respuesta", o.date, o.ident))
+
+
+COVER_SECTION = "(encabezado o pie de página)"
+CHANGE_KINDS = {f"{W}ins": "inserción", f"{W}del": "eliminación", f"{W}moveFrom": "traslado (de aquí)",
+                f"{W}moveTo": "traslado (a aquí)"}
+
+
+class _Scan:
+    """Reading order over a part: headings, comment ranges, changes of text, of paragraph marks and of format."""
+
+    def __init__(self, doc: Document, comments: dict[str, Observation], entity: str, file: str) -> None:
+        self.walker = _Walker(doc, {s.path: s for s in doc.sources})
+        self.comments, self.entity, self.file = comments, entity, file
+        self.found: list[Observation] = []
+        self.placed: dict[str, Observation] = {}
+        self.notes: dict[tuple[str, str], tuple[list[str], Location | None, str, str]] = {}
+        self.order = 0
+
+    def _add(self, kind: str, element: etree._Element, text: str, anchored: str, where: tuple, place: str) -> None:
+        self.order += 1
+        section, source, traced, _ = where
+        self.found.append(Observation(
+            entity=self.entity, file=self.file, kind=kind, author=element.get(f"{W}author", ""),
+            date=element.get(f"{W}date", ""), text=text, anchored=" ".join(anchored.split()), section=section,
+            source=source, order=self.order, ident=element.get(f"{W}id", ""), traced_by=traced, place=place))
+
+    def run(self, container: etree._Element, place: str,
+            fixed: tuple[list[str], Location | None, str, str] | None = None) -> None:
+        walker = self.walker
+        open_ranges: dict[str, list[str]] = {}
+        paragraph_text, is_heading = "", False
+        last_change: tuple[str, str, str] | None = None
+
+        def where() -> tuple[list[str], Location | None, str, str]:
+            if fixed is not None:
+                return fixed
+            source, traced = walker.where(paragraph_text, is_heading)
+            return walker.section(), source, traced, paragraph_text
+
+        for element in container.iter():
+            tag = element.tag
+            if tag == f"{W}p":
+                paragraph_text = _original_text(element)
+                style = element.find(f"{W}pPr/{W}pStyle")
+                match = _HEADING_STYLE.match(style.get(f"{W}val", "")) if style is not None else None
+                is_heading = bool(match) and fixed is None
+                if is_heading:
+                    index = walker.heading_of(element, _text(element))
+                    walker.current = index if index is not None else walker.current
+                walker.pending_bookmarks = []
+                last_change = None
+                mark = element.find(f"{W}pPr/{W}rPr")
+                if mark is not None:  # a paragraph mark inserted (a paragraph split) or deleted (two joined)
+                    for change in mark:
+                        if change.tag in (f"{W}ins", f"{W}del"):
+                            self._add("párrafo dividido" if change.tag == f"{W}ins" else "párrafos unidos", change,
+                                      "¶", paragraph_text, where(), place)
+                changed = element.find(f"{W}pPr/{W}pPrChange")
+                if changed is not None:
+                    self._add("cambio de formato", changed, "(formato del párrafo)", paragraph_text, where(), place)
+            elif tag == f"{W}bookmarkStart" and element.getparent() is container:
+                walker.pending_bookmarks.append(element.get(f"{W}name", ""))
+            elif tag in (f"{W}footnoteReference", f"{W}endnoteReference"):
+                self.notes[(tag.split("}")[1].replace("Reference", ""), element.get(f"{W}id", ""))] = where()
+            elif tag == f"{W}commentRangeStart":
+                open_ranges[element.get(f"{W}id", "")] = []
+            elif tag in (f"{W}commentRangeEnd", f"{W}commentReference"):
+                ident = element.get(f"{W}id", "")
+                if ident in self.comments and ident not in self.placed:
+                    self.order += 1
+                    observation = self.comments[ident]
+                    observation.anchored = " ".join("".join(open_ranges.pop(ident, [])).split())
+                    observation.section, observation.source, observation.traced_by, _ = where()
+                    observation.order, observation.entity, observation.file = self.order, self.entity, self.file
+                    observation.place = place
+                    self.placed[ident] = observation
+            elif tag in (f"{W}t", f"{W}delText"):
+                for chunks in open_ranges.values():
+                    chunks.append(element.text or "")
+                if tag == f"{W}t" and (element.text or "").strip() and not any(
+                        a.tag in CHANGE_KINDS for a in element.iterancestors()):
+                    last_change = None
+            elif tag == f"{W}rPrChange":
+                run = element.getparent().getparent()
+                self._add("cambio de formato", element, _text(run) or "(formato)", paragraph_text, where(), place)
+            elif tag in CHANGE_KINDS and element.getparent().tag != f"{W}rPr":
+                kind = CHANGE_KINDS[tag]
+                text = _text(element, (f"{W}delText",) if tag == f"{W}del" else (f"{W}t",))
+                if not text:
+                    continue
+                key = (kind, element.get(f"{W}author", ""), element.get(f"{W}date", ""))
+                if last_change == key and self.found and self.found[-1].kind == kind:
+                    self.found[-1].text += text  # Word splits one change into runs: keep it one observation
+                    continue
+                self._add(kind, element, text, paragraph_text, where(), place)
+                last_change = key
 
 
 def _comments(parts: dict[str, etree._Element]) -> dict[str, Observation]:
@@ -287,6 +293,20 @@ def _comments(parts: dict[str, etree._Element]) -> dict[str, Observation]:
             date=comment.get(f"{W}date", ""), text=text, ident=ident,
         )
     return comments
+
+
+def _resolved(parts: dict[str, etree._Element]) -> set[str]:
+    """Ids of the comments marked resolved ("done") in commentsExtended.xml."""
+    extended, comments = parts.get("word/commentsExtended.xml"), parts.get("word/comments.xml")
+    if extended is None or comments is None:
+        return set()
+    by_paragraph = {}
+    for comment in comments.iter(f"{W}comment"):
+        paragraphs = comment.findall(f"{W}p")
+        if paragraphs and paragraphs[-1].get(f"{W14}paraId"):
+            by_paragraph[paragraphs[-1].get(f"{W14}paraId")] = comment.get(f"{W}id", "")
+    return {by_paragraph[e.get(f"{W15}paraId")] for e in extended.iter(f"{W15}commentEx")
+            if e.get(f"{W15}done") in ("1", "true") and e.get(f"{W15}paraId") in by_paragraph}
 
 
 def _reply_parents(parts: dict[str, etree._Element]) -> dict[str, str]:

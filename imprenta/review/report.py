@@ -14,7 +14,8 @@ from ..config import Config
 from ..errors import Location, Problems, display_path
 from ..publish import atomic_write
 from ..source.assemble import read_document
-from .observations import Observation, ReturnedFileError, collect, entity_from_name
+from .observations import Observation, collect, entity_from_name
+from .returned import ReturnedFileError, open_returned
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def collect_observations(config: Config, files: Sequence[Path], problems: Proble
     returned: list[str] = []
     for path in sorted(files):
         try:
-            found = collect(path, doc, entity_from_name(path, doc.name))
+            found = collect(open_returned(path), doc, entity_from_name(path, doc.name))
         except ReturnedFileError as exc:
             problems.warning(Location(path, 1), exc.message, "observaciones.archivo", exc.hint)
             unread.append(path.name)

@@ -174,7 +174,7 @@ def test_hostile_files_are_refused_by_name_and_the_rest_still_collected(
     bad["texto.docx"].write_text("esto no es un docx\n", encoding="utf-8")
     bad["cortado.docx"].write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     with bad["enorme.docx"].open("wb") as handle:
-        handle.truncate(101 * 1024 * 1024)  # sparse: claims 101 MB without writing them
+        handle.truncate(201 * 1024 * 1024)  # sparse: claims 201 MB without writing them
     run = plan.run(capsys, "observaciones", str(good), *map(str, bad.values()), expect_warnings=True)
     assert run.code == 0, run.log
     expected = {
@@ -182,9 +182,9 @@ def test_hostile_files_are_refused_by_name_and_the_rest_still_collected(
         "risas.docx": "declara un DOCTYPE o entidades XML",
         "externa.docx": "declara un DOCTYPE o entidades XML",
         "incompleto.docx": "no es un DOCX completo: falta word/document.xml",
-        "texto.docx": "no es un DOCX (no es un archivo ZIP)",
-        "cortado.docx": "no es un DOCX (no es un archivo ZIP)",
-        "enorme.docx": "demasiado grande (101 MB",
+        "texto.docx": "no es un documento de Word ni de LibreOffice (DOCX u ODT)",
+        "cortado.docx": "está dañado (su ZIP no se puede leer",
+        "enorme.docx": "ocupa 201 MB; el máximo es 200 MB",
     }
     for name, message in expected.items():
         line = next((line for line in run.log.splitlines() if name in line and ": aviso: " in line), "")
@@ -201,5 +201,5 @@ def test_unreadable_file_fails_in_strict_mode(plan: Project, tmp_path: Path, cap
     junk = tmp_path / "basura.docx"
     junk.write_bytes(b"no")
     run = plan.run(capsys, "observaciones", str(junk), "--estricto", expect_warnings=True)
-    assert run.code == 1 and "basura.docx:1: aviso: no es un DOCX" in run.log
+    assert run.code == 1 and "basura.docx:1: aviso: no es un documento de Word ni de LibreOffice" in run.log
     assert not (plan.salida / "observaciones.csv").exists()
