@@ -41,7 +41,7 @@ COMMANDS = {
     "html": "genera la edición web accesible (salida/NOMBRE-web/), con buscador y las descargas",
     "revisar": "revisa las fuentes sin compilar (enlaces, imágenes, títulos, erratas); o los .md indicados",
     "cambios": "compara con una versión de git (--desde v1.0): salida/plan-cambios.docx y .odt con control de cambios, la edición de cambios en PDF y un resumen HTML",
-    "observaciones": "reúne los comentarios y cambios de los DOCX devueltos en salida/observaciones.csv y .html",
+    "observaciones": "reúne comentarios y cambios de los DOCX y ODT devueltos en observaciones/consulta.sqlite y la hoja observaciones/respuestas.xlsx (y .ods); informe en salida/observaciones.html",
     "verificar": "comprueba la firma digital de un PDF (python build.py verificar salida/plan.pdf)",
     "importar": "convierte un DOCX u ODT en un proyecto nuevo (fuente/, imagenes/, metadatos) con la prueba de que no se perdió nada",
     "referencia": "regenera plantillas/referencia.docx a partir de plantillas/estilos-docx.toml",
@@ -104,6 +104,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--desde", metavar="VERSIÓN", help="con cambios: etiqueta o commit de git con que se compara")
     p.add_argument("--hasta", metavar="VERSIÓN",
                    help="con cambios: la edición nueva, otra etiqueta o commit (por defecto, las fuentes actuales)")
+    p.add_argument("--respuestas", action="store_true",
+                   help="con observaciones: escribe además una respuesta por entidad (salida/respuestas/*.docx y .pdf) "
+                        "con el estado y la respuesta del equipo de cada observación")
     p.add_argument("--destino", type=Path, metavar="CARPETA",
                    help="con importar: la carpeta del proyecto nuevo (fuente/, imagenes/, importacion.html)")
     p.add_argument("--cambios", choices=("aceptar", "rechazar"), dest="cambios_controlados",
@@ -234,17 +237,19 @@ def _changes(config: Config, revision: str | None, until: str | None, problems: 
     return 0
 
 
-def _observations(config: Config, files: list[Path], problems: Problems) -> int:
+def _observations(config: Config, files: list[Path], problems: Problems, answers: bool) -> int:
     from .review.report import collect_observations
 
-    if not files:
-        raise ConfigError("faltan los DOCX devueltos por las entidades", "use: python build.py observaciones devueltos/*.docx")
+    if not files and not answers:
+        raise ConfigError("faltan los archivos devueltos por las entidades",
+                          "use: python build.py observaciones devueltos/*.docx (o .odt); o --respuestas para "
+                          "escribir las respuestas con lo ya reunido")
     missing = [f for f in files if not f.is_file()]
     if missing:
         raise ConfigError(f"no se encontró {missing[0]}", "compruebe la ruta de los archivos devueltos")
     log.info("leyendo %d archivos devueltos", len(files))
-    written, count = collect_observations(config, files, problems)
-    log.info("%d observaciones en:", count)
+    written, count = collect_observations(config, files, problems, answers)
+    log.info("%d observaciones en el registro; escrito:", count)
     for path in written:
         log.info("  %s", display_path(path))
     return 0
@@ -344,7 +349,7 @@ def _run(args: argparse.Namespace, problems: Problems) -> int:
     config = Config(master=args.fuente, output_dir=args.salida, templates_dir=args.plantillas,
                     cache_dir=args.cache, strict=args.estricto)
     if args.orden == "observaciones":
-        return _observations(config, args.archivos, problems)
+        return _observations(config, args.archivos, problems, args.respuestas)
     if args.orden == "cambios":
         return _changes(config, args.desde, args.hasta, problems)
     if args.orden == "revisar":

@@ -71,7 +71,8 @@ def test_the_import_graph_has_no_circle() -> None:
 def test_only_commands_that_build_import_the_pipeline() -> None:
     users = sorted(name for name, targets in _imports().items() if "imprenta.pipeline" in targets)
     # The build command, `cambios` (which renders) and `importar` (which rebuilds the DOCX to prove the import).
-    assert users == ["imprenta.cli", "imprenta.importing", "imprenta.review.versions"]
+    assert users == ["imprenta.cli", "imprenta.importing", "imprenta.review.answers", "imprenta.review.rounds",
+                     "imprenta.review.versions"]
 
 
 def test_images_and_sources_do_not_depend_on_the_formats() -> None:

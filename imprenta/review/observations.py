@@ -110,6 +110,9 @@ class _Walker:
     def heading_of(self, paragraph: etree._Element, text: str) -> int | None:
         """Which of the document's headings this heading paragraph is: by its bookmark, else by its text."""
         names = self.pending_bookmarks + [b.get(f"{W}name") for b in paragraph.iter(f"{W}bookmarkStart")]
+        return self.find_heading(names, text)
+
+    def find_heading(self, names: list[str], text: str) -> int | None:
         for name in names:
             if name in self.by_bookmark:
                 return self.by_bookmark[name]
@@ -229,7 +232,7 @@ class _Scan:
                 match = _HEADING_STYLE.match(style.get(f"{W}val", "")) if style is not None else None
                 is_heading = bool(match) and fixed is None
                 if is_heading:
-                    index = walker.heading_of(element, _text(element))
+                    index = walker.heading_of(element, paragraph_text)  # as the sources have it
                     walker.current = index if index is not None else walker.current
                 walker.pending_bookmarks = []
                 last_change = None

@@ -63,8 +63,9 @@ def _parse(data: bytes, name: str) -> etree._Element:
 def open_returned(path: Path) -> Returned:
     """Open a returned file, or raise ReturnedFileError naming its real cause."""
     if path.suffix.lower() in (".doc", ".rtf") and path.is_file() and path.stat().st_size <= MAX_FILE_BYTES:
-        head = path.read_bytes()[:8]
-        if head.startswith(bytes.fromhex("d0cf11e0")) or head.startswith(b"{\\rtf"):
+        with path.open("rb") as handle:
+            head = handle.read(8)
+        if head.startswith((bytes.fromhex("d0cf11e0"), b"{\\rtf")):
             return _converted(path)
     try:
         office = identify(path)

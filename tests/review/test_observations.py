@@ -27,8 +27,17 @@ def _paragraph(doc, start: str):  # type: ignore[no-untyped-def]
 
 
 def _tracked(paragraph, kind: str, ident: int, author: str, text: str) -> None:  # type: ignore[no-untyped-def]
-    """A tracked insertion or deletion as Word writes it, at the end of a paragraph."""
-    inner = f'<w:t xml:space="preserve">{text}</w:t>' if kind == "ins" else f'<w:delText xml:space="preserve">{text}</w:delText>'
+    """A tracked insertion at the end of a paragraph, or the deletion of the paragraph's last word, as Word writes them."""
+    if kind == "del":  # the last word of the last run, deleted (text that was there: the sent copy had it)
+        run = paragraph._p.findall(qn("w:r"))[-1]
+        t = run.find(qn("w:t"))
+        head, _, last = t.text.rpartition(" ")
+        t.text = head
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        run.addnext(parse_xml(f'<w:del {nsdecls("w")} w:id="{ident}" w:author="{author}" w:date="2026-11-20T10:00:00Z">'
+                              f'<w:r><w:delText xml:space="preserve"> {last}</w:delText></w:r></w:del>'))
+        return
+    inner = f'<w:t xml:space="preserve">{text}</w:t>'
     paragraph._p.append(parse_xml(
         f'<w:{kind} {nsdecls("w")} w:id="{ident}" w:author="{author}" w:date="2026-11-20T10:00:00Z"><w:r>{inner}</w:r></w:{kind}>'
     ))
@@ -88,7 +97,8 @@ def test_every_observation_with_author_text_and_source_line(
     assert run.code == 0, run.log
     rows = _rows(plan)
     for entity in ("ministerio de salud", "gobernacion de oruro"):  # Word, and the same through LibreOffice
-        mine = [(r["tipo"], r["autor"], r["texto"], r["fuente"], r["seccion"]) for r in rows if r["entidad"] == entity]
+        mine = [(r["tipo"], r["autor"], r["texto"], r["fuente_en_su_version"], r["seccion"]) for r in rows
+                if r["entidad"] == entity]
         if entity == "gobernacion de oruro":
             # LibreOffice 7.4 writes no commentsExtended.xml: the reply comes back as a comment on the same text.
             assert sorted(mine[:2]) == [
@@ -107,22 +117,25 @@ def test_every_observation_with_author_text_and_source_line(
              "PARTE I - Aspectos generales › Visión"),
             ("inserción", "Luis Choque", " y autónomo indígena", "fuente/plan.md:32",
              "PARTE I - Aspectos generales › Alcance del Plan"),
-            ("eliminación", "Luis Choque", " (borrador)", "fuente/partes/contexto.md:15",
+            ("eliminación", "Luis Choque", " disponible", "fuente/partes/contexto.md:15",
              "Contexto › El Gobierno Electrónico en el Estado Plurinacional › Infraestructura disponible"),
             ("comentario", "Ana Mamani", "¿Incluir la Ley 1080?", "fuente/partes/antecedentes.md:3",
              "Antecedentes › Marco normativo"),
         ], entity
     assert not [r for r in rows if r["entidad"] == "ministerio de trabajo"]
     reply = next(r for r in rows if r["tipo"] == "respuesta")
-    assert reply["responde_a"] and reply["texto_anclado"].startswith("Para el año 2022")
-    assert all(r["respuesta_del_equipo"] == "" for r in rows)
+    assert reply["responde_a"] and reply["texto_anotado"].startswith("Para el año 2022")
+    assert all(r["respuesta"] == "" and r["estado"] == "pendiente" for r in rows)
+    assert all(r["estado_del_pasaje"] == "sin cambios" and r["fuente_actual"] == r["fuente_en_su_version"] for r in rows)
     report = (plan.salida / "observaciones.html").read_text(encoding="utf-8")
-    assert "<h2>Antecedentes › Marco normativo</h2>" in report and "Respuesta del equipo" in report
-    assert "<td>ministerio de salud</td><td>2</td><td>1</td><td>1</td><td>1</td><td>5</td>" in report
+    assert "<h3>Antecedentes › Marco normativo</h3>" in report and "Respuesta del equipo" in report
+    assert "<td>ministerio de salud</td><td>2</td><td>1</td><td>1</td><td>1</td><td>5</td><td>5</td>" in report
 
-    first = {p: p.read_bytes() for p in (plan.salida / "observaciones.csv", plan.salida / "observaciones.html")}
-    assert plan.run(capsys, "observaciones", *map(str, sorted(returned.glob("*.docx")))).code == 0
-    assert {p: p.read_bytes() for p in first} == first  # the same files give the same report
+    # The same files again: nothing doubled, each said to be a duplicate.
+    first = (plan.salida / "observaciones.csv").read_bytes()
+    again = plan.run(capsys, "observaciones", *map(str, sorted(returned.glob("*.docx"))), expect_warnings=True)
+    assert again.code == 0 and again.log.count("ya reunido: no se cuenta dos veces") == 3
+    assert (plan.salida / "observaciones.csv").read_bytes() == first
 
 
 def test_text_matching_when_bookmarks_are_lost(plan: Project, returned: Path, tmp_path: Path,
@@ -138,7 +151,7 @@ def test_text_matching_when_bookmarks_are_lost(plan: Project, returned: Path, tm
                 data = re.sub(rb"<w:bookmark(Start|End)[^>]*/>", b"", data)
             zout.writestr(entry, data)
     assert plan.run(capsys, "observaciones", str(stripped)).code == 0
-    sources = [(r["tipo"], r["fuente"]) for r in _rows(plan)]
+    sources = [(r["tipo"], r["fuente_en_su_version"]) for r in _rows(plan)]
     assert ("comentario", "fuente/partes/antecedentes.md:3") in sources
     assert ("eliminación", "fuente/partes/contexto.md:15") in sources
 
