@@ -204,12 +204,18 @@ def pdf_failures(path: Path) -> list[str]:
 UNO_SCRIPT = Path(__file__).resolve().parent / "libreoffice_uno.py"
 
 
-def uno(command: str, document: Path, out: Path | None = None) -> list[dict]:
+def uno(command: str, document: Path, out: Path | None = None, spec: dict | None = None) -> list[dict]:
     """Run tests/libreoffice_uno.py (the real LibreOffice, through UNO) with the system Python that has python3-uno;
-    return the JSON lines it printed."""
+    return the JSON lines it printed. With spec (annotate): what the entity does, as JSON."""
     import json
 
-    result = subprocess.run(["/usr/bin/python3", str(UNO_SCRIPT), command, str(document), *([str(out)] if out else [])],
+    extra = []
+    if spec is not None:
+        spec_path = Path(str(out) + ".json")
+        spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        extra = [str(spec_path)]
+    result = subprocess.run(["/usr/bin/python3", str(UNO_SCRIPT), command, str(document),
+                             *([str(out)] if out else []), *extra],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"LibreOffice (UNO) falló: {result.stderr[-2000:]}"
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]

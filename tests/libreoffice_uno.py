@@ -4,6 +4,8 @@
     /usr/bin/python3 tests/libreoffice_uno.py accept DOCUMENT OUT.txt    accept all, save the text
     /usr/bin/python3 tests/libreoffice_uno.py reject DOCUMENT OUT.txt    reject all, save the text
     /usr/bin/python3 tests/libreoffice_uno.py text DOCUMENT OUT.txt      save the text as it is
+    /usr/bin/python3 tests/libreoffice_uno.py annotate DOCUMENT OUT SPEC.json
+                                      annotate as an entity would (see annotate()), save as OUT (.docx or .odt)
 
 accept, reject and text print one JSON line: the redlines left and the text of every footnote.
 
@@ -84,10 +86,105 @@ def _redlines(document: object) -> list[dict[str, str]]:
     return out
 
 
+def _set_author(context: object, name: str) -> None:
+    """The user's name in the private profile: LibreOffice signs comments and tracked changes with it."""
+    provider = context.ServiceManager.createInstanceWithContext("com.sun.star.configuration.ConfigurationProvider",
+                                                                context)
+    access = provider.createInstanceWithArguments("com.sun.star.configuration.ConfigurationUpdateAccess",
+                                                  _props(nodepath="/org.openoffice.UserProfile/Data"))
+    access.setPropertyValue("givenname", name)
+    access.setPropertyValue("sn", "")
+    access.commitChanges()
+
+
+def _find(document: object, text: str, where: str) -> object:
+    """The range holding text: in the body (tables included) or in a footnote."""
+    if where == "nota":
+        notes = document.getFootnotes()
+        for index in range(notes.getCount()):
+            note = notes.getByIndex(index)
+            content = note.getString()
+            at = content.find(text)
+            if at >= 0:
+                cursor = note.createTextCursor()
+                cursor.gotoStart(False)
+                cursor.goRight(at, False)
+                cursor.goRight(len(text), True)
+                return cursor
+        raise SystemExit(f"no está en ninguna nota: {text}")
+    descriptor = document.createSearchDescriptor()
+    descriptor.SearchString = text
+    found = document.findFirst(descriptor)
+    if found is None:
+        raise SystemExit(f"no se encontró: {text}")
+    return found
+
+
+def annotate(context: object, desktop: object, document: object, actions: list[dict]) -> None:
+    """Each action in turn, as an entity does it in Writer:
+    {"comentar": TEXT, "texto": COMMENT, "en": "cuerpo"|"nota"|"tabla", "responder": REPLY}
+    {"cambiar": TEXT, "por": NEW, "controlado": true|false}   (false: tracking switched off first)"""
+    controller = document.getCurrentController()
+    frame = controller.getFrame()
+    dispatch = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.DispatchHelper", context)
+    author = desktop_author[0]
+    replies: list[str] = []
+    for action in actions:
+        if "comentar" in action:
+            target = _find(document, action["comentar"], action.get("en", "cuerpo"))
+            field = document.createInstance("com.sun.star.text.TextField.Annotation")
+            field.Author = author
+            field.Content = action["texto"]
+            field.DateTimeValue = _now()
+            target.getText().insertTextContent(target, field, True)
+            if action.get("responder"):  # a reply needs Writer's own command: the API has no parent to set
+                controller.select(target)
+                dispatch.executeDispatch(frame, ".uno:ReplyComment", "", 0, _props(Id=field.Name))
+                replies.append(action["responder"])
+        elif "cambiar" in action:
+            if not action.get("controlado", True):  # the entity lifts the protection and stops tracking
+                document.setPropertyValue("RedlineProtectionKey", uno.ByteSequence(b""))
+                document.RecordChanges = False
+            target = _find(document, action["cambiar"], action.get("en", "cuerpo"))
+            target.setString(action["por"])
+            if not action.get("controlado", True):
+                document.RecordChanges = True
+    for field in _annotations(document):  # the replies Writer made, given their text
+        if replies and field.Content.startswith("Reply to"):
+            field.Content = replies.pop(0)
+            field.Author = author
+
+
+def _now() -> object:
+    import datetime
+
+    from com.sun.star.util import DateTime  # type: ignore[import-not-found]
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return DateTime(0, now.second, now.minute, now.hour, now.day, now.month, now.year, True)
+
+
+def _annotations(document: object) -> list:
+    out = []
+    fields = document.getTextFields().createEnumeration()
+    while fields.hasMoreElements():
+        field = fields.nextElement()
+        if field.supportsService("com.sun.star.text.TextField.Annotation"):
+            out.append(field)
+    return out
+
+
+desktop_author = [""]
+
+
 def main() -> None:
     command, document_path = sys.argv[1], Path(sys.argv[2]).resolve()
     with tempfile.TemporaryDirectory(prefix="imprenta-uno-") as tmp:
         office, context, desktop = _connect(Path(tmp) / "perfil", f"imprenta{os.getpid()}")
+        spec = json.loads(Path(sys.argv[4]).read_text(encoding="utf-8")) if command == "annotate" else {}
+        if spec.get("autor"):
+            _set_author(context, spec["autor"])
+            desktop_author[0] = spec["autor"]
         try:
             # A private copy: no lock file beside the original, and nothing written to it.
             copy = Path(tmp) / f"documento{document_path.suffix}"
@@ -111,6 +208,12 @@ def main() -> None:
                                                                               FilterOptions="UTF8,LF"))
                 print(json.dumps({"quedan": left, "notas": [notes.getByIndex(i).getString()
                                                             for i in range(notes.getCount())]}, ensure_ascii=False))
+            elif command == "annotate":
+                annotate(context, desktop, document, spec["acciones"])
+                out = Path(sys.argv[3]).resolve()
+                flt = "MS Word 2007 XML" if out.suffix == ".docx" else "writer8"
+                document.storeToURL(out.as_uri(), _props(FilterName=flt))
+                print(json.dumps({"anotaciones": len(_annotations(document)), "cambios": len(_redlines(document))}))
             else:
                 raise SystemExit(f"orden desconocida: {command}")
             document.close(True)

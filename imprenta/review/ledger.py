@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS observaciones (
     texto TEXT NOT NULL,
     antes TEXT NOT NULL,
     texto_anotado TEXT NOT NULL,
+    parrafo TEXT NOT NULL,            -- the paragraph as the sources had it: what finds it again later
     responde_a TEXT NOT NULL,
     resuelta INTEGER NOT NULL,
     estado TEXT NOT NULL DEFAULT 'pendiente',
@@ -71,6 +72,7 @@ class Row:
     texto: str
     antes: str
     texto_anotado: str
+    parrafo: str
     responde_a: str
     resuelta: int
     estado: str = "pendiente"
@@ -135,6 +137,10 @@ class Ledger:
 
     def files(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM archivos ORDER BY version, entidad, nombre").fetchall()
+
+    def locate(self, ident: str, current: str, state: str) -> None:
+        self.db.execute("UPDATE observaciones SET fuente_actual = ?, estado_del_pasaje = ? WHERE id = ?",
+                        (current, state, ident))
 
     def answer(self, ident: str, status: str, answer: str, when: str) -> None:
         self.db.execute("UPDATE observaciones SET estado = ?, respuesta = ?, respondida_en = ? WHERE id = ?",

@@ -44,6 +44,7 @@ class Observation:
     place: str = "cuerpo"  # cuerpo, nota al pie, nota final, encabezado, pie de página
     resolved: bool = False  # a comment marked "resolved" (Word) or "done"
     before: str = ""  # for an untracked edit: the text that was sent
+    paragraph: str = ""  # the whole paragraph, as the sources had it: what locates the passage in a later version
 
 
 def entity_from_name(path: Path, doc_name: str) -> str:
@@ -205,11 +206,12 @@ class _Scan:
 
     def _add(self, kind: str, element: etree._Element, text: str, anchored: str, where: tuple, place: str) -> None:
         self.order += 1
-        section, source, traced, _ = where
+        section, source, traced, paragraph = where
         self.found.append(Observation(
             entity=self.entity, file=self.file, kind=kind, author=element.get(f"{W}author", ""),
             date=element.get(f"{W}date", ""), text=text, anchored=" ".join(anchored.split()), section=section,
-            source=source, order=self.order, ident=element.get(f"{W}id", ""), traced_by=traced, place=place))
+            source=source, order=self.order, ident=element.get(f"{W}id", ""), traced_by=traced, place=place,
+            paragraph=" ".join(paragraph.split())))
 
     def run(self, container: etree._Element, place: str,
             fixed: tuple[list[str], Location | None, str, str] | None = None) -> None:
@@ -257,7 +259,8 @@ class _Scan:
                     self.order += 1
                     observation = self.comments[ident]
                     observation.anchored = " ".join("".join(open_ranges.pop(ident, [])).split())
-                    observation.section, observation.source, observation.traced_by, _ = where()
+                    observation.section, observation.source, observation.traced_by, paragraph = where()
+                    observation.paragraph = " ".join(paragraph.split())
                     observation.order, observation.entity, observation.file = self.order, self.entity, self.file
                     observation.place = place
                     self.placed[ident] = observation

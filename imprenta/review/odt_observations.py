@@ -18,6 +18,7 @@ TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 LOEXT = "{urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0}"
+SVG = "{urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0}"
 PARAGRAPHS = (f"{TEXT}p", f"{TEXT}h")
 
 
@@ -69,8 +70,8 @@ def _pieces(element: etree._Element, open_changes: set[str],
             yield "\t", frozenset(open_changes)
         elif tag == f"{TEXT}line-break":
             yield "\n", frozenset(open_changes)
-        elif tag in (f"{TEXT}note", f"{OFFICE}annotation", f"{TEXT}tracked-changes"):
-            pass
+        elif tag in (f"{TEXT}note", f"{OFFICE}annotation", f"{TEXT}tracked-changes") or tag.startswith(SVG):
+            pass  # notes and annotations are read on their own; a picture's title and description are no text
         else:
             yield from _pieces(child, open_changes, regions)
         if child.tail:
@@ -159,7 +160,8 @@ def collect_odt(returned: Returned, doc: Document, entity: str) -> list[Observat
                     text="\n".join(_plain(p) for p in element.iter(*PARAGRAPHS)).strip(), section=section,
                     source=source, order=order, ident=element.get(f"{OFFICE}name", "") or f"odt{order}",
                     traced_by=traced, place=place(paragraph), reply_to=parent,
-                    resolved=element.get(f"{LOEXT}resolved") == "true", anchored=" ".join(anchored.split()))
+                    resolved=element.get(f"{LOEXT}resolved") == "true", anchored=" ".join(anchored.split()),
+                    paragraph=" ".join(anchored.split()))
                 found.append(observation)
                 if element.get(f"{OFFICE}name"):
                     by_name[element.get(f"{OFFICE}name")] = observation
@@ -183,7 +185,8 @@ def collect_odt(returned: Returned, doc: Document, entity: str) -> list[Observat
                 found.append(Observation(
                     entity=entity, file=returned.path.name, kind=kind, author=author, date=date,
                     text=changed or "(formato)", anchored=" ".join(anchored.split()), section=section, source=source,
-                    order=order, ident=ident, traced_by=traced, place=place(paragraph)))
+                    order=order, ident=ident, traced_by=traced, place=place(paragraph),
+                    paragraph=" ".join(anchored.split())))
         if open_annotations:  # text of the paragraph inside open annotation ranges
             for _, chunks in open_annotations.values():
                 chunks.append(_plain(paragraph))

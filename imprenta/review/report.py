@@ -137,6 +137,7 @@ def _collect(config: Config, files: Sequence[Path], problems: Problems, answers:
         for path in sorted(files):
             _collect_file(path, doc, rounds, ledger, mapping, run, problems, config.root, now)
         problems.stop_if_errors()  # with --estricto, an unreadable file stops here
+        _recarry(ledger, doc, rounds.current_identity.digest, config.root)
         rows = ledger.rows()
         written = _write_reports(config, folder, rows, ledger, doc.meta.titulo, run)
         if answers:
@@ -203,11 +204,30 @@ def _collect_file(path: Path, doc, rounds: Rounds, ledger: Ledger, mapping: dict
                       autor=observation.author, fecha=observation.date, lugar=observation.place,
                       seccion=_section(observation), fuente_en_su_version=at_round, fuente_actual=current,
                       estado_del_pasaje=state, texto=observation.text, antes=observation.before,
-                      texto_anotado=observation.anchored, responde_a=observation.reply_to,
+                      texto_anotado=observation.anchored, parrafo=observation.paragraph or observation.anchored,
+                      responde_a=observation.reply_to,
                       resuelta=int(observation.resolved))
             run.added += ledger.add(row)
     run.read.append(path.name)
     log.info("  %s: %d observaciones (%s, versión %s)", display_path(path), len(found), entity, version)
+
+
+def _recarry(ledger: Ledger, doc, digest: str, root: Path) -> None:
+    """Every observation of every round located again in the sources as they are now (a round later, its passage
+    may have moved, changed or gone)."""
+    same = {f["huella"] for f in ledger.files() if f["huella_fuentes"] == digest}
+    with ledger.transaction():
+        for row in ledger.rows():
+            if row.archivo in same:
+                current, state = row.fuente_en_su_version, "sin cambios"
+            elif row.version == UNKNOWN_ROUND:
+                continue
+            else:
+                probe = Observation(entity="", file="", kind=row.tipo, author="", date="", text=row.texto,
+                                    anchored=row.antes or row.parrafo or row.texto_anotado)
+                current, state = carry(probe, doc, root, False)
+            if (current, state) != (row.fuente_actual, row.estado_del_pasaje):
+                ledger.locate(row.id, current, state)
 
 
 def _untracked(returned: Returned, round_: Round, rounds: Rounds, doc) -> list[Observation]:
@@ -222,7 +242,8 @@ def _untracked(returned: Returned, round_: Round, rounds: Rounds, doc) -> list[O
     for before, after in untracked_edits(sent, got):
         out.append(Observation(entity="", file="", kind="cambio sin control de cambios", author="", date="",
                                text=after or "(texto quitado)", anchored=before, before=before,
-                               source=_find(doc, before or after), order=10_000 + len(out), traced_by="texto"))
+                               source=_find(doc, before or after), order=10_000 + len(out), traced_by="texto",
+                               paragraph=before))
     return out
 
 

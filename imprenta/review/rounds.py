@@ -136,7 +136,7 @@ def carry(observation: Observation, current: Document, root: Path, same_round: b
     """Where the annotated passage is in the current sources, and whether it changed: (file:line, state)."""
     if same_round:
         return _shown(observation, root), "sin cambios"
-    words = _words(observation.anchored or observation.text)
+    words = _words(observation.paragraph or observation.anchored or observation.text)
     if not words:
         return "", "no se puede ubicar"
     plains = [(source, plain_lines(source)) for source in current.sources]
