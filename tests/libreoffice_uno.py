@@ -160,7 +160,7 @@ def _now() -> object:
 
     from com.sun.star.util import DateTime  # type: ignore[import-not-found]
 
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     return DateTime(0, now.second, now.minute, now.hour, now.day, now.month, now.year, True)
 
 

@@ -142,7 +142,7 @@ def test_a_consultation_round_after_round(consultation: Project, tmp_path: Path,
     book.active.cell(row, 13, "Otro texto que borraría la respuesta.")
     book.save(sheet_path)
     before = sheet_path.read_bytes()
-    conflict = project.run(capsys, "observaciones", expect_warnings=True, *["--respuestas"])
+    conflict = project.run(capsys, "observaciones", "--respuestas", expect_warnings=True)
     assert conflict.code == 1
     assert "ya tiene una respuesta registrada («El plazo lo fija la ley.»)" in conflict.log
     assert "una respuesta dada no se reemplaza" in conflict.log
