@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -216,3 +218,130 @@ def test_unreadable_file_fails_in_strict_mode(plan: Project, tmp_path: Path, cap
     run = plan.run(capsys, "observaciones", str(junk), "--estricto", expect_warnings=True)
     assert run.code == 1 and "basura.docx:1: aviso: no es un documento de Word ni de LibreOffice" in run.log
     assert not (plan.salida / "observaciones.csv").exists()
+
+
+RETURNED_CORPUS = Path(__file__).resolve().parent.parent / "corpus/devueltos"
+
+
+def _xml_holds(path: Path) -> dict[str, object]:
+    """What a returned file's XML holds, counted directly: comments, and the text inserted, deleted and moved
+    (in the body, notes, headers and footers)."""
+    import re
+
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        comments = len(re.findall(rb"<w:comment\b", archive.read("word/comments.xml"))) \
+            if "word/comments.xml" in names else 0
+        texts: dict[str, str] = {"ins": "", "del": "", "moveFrom": "", "moveTo": ""}
+        for name in sorted(names):
+            if not re.match(r"word/(document|footnotes|endnotes|header\d*|footer\d*)\.xml$", name):
+                continue
+            root = parse_xml(archive.read(name))
+            for kind in texts:
+                for change in root.iter(qn(f"w:{kind}")):
+                    if change.getparent().tag == qn("w:rPr"):
+                        continue  # a paragraph mark: collected apart
+                    tag = qn("w:delText") if kind == "del" else qn("w:t")
+                    texts[kind] += "".join(t.text or "" for t in change.iter(tag))
+        marks = sum(len(re.findall(rb"<w:rPr>(?:(?!</w:rPr>).)*<w:(?:ins|del) ", archive.read(n), re.S))
+                    for n in names if n == "word/document.xml")
+    return {"comments": comments, **texts, "marks": marks}
+
+
+def test_files_written_by_word_and_libreoffice_give_what_their_xml_holds(
+        plan: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    files = sorted(RETURNED_CORPUS.glob("*.docx"))
+    run = plan.run(capsys, "observaciones", *map(str, files), expect_warnings=True)
+    assert run.code == 0, run.log
+    assert run.log.count("no corresponde a ninguna versión enviada") == len(files)  # none is a copy of the plan
+    rows = _rows(plan)
+    for path in files:
+        mine = [r for r in rows if r["archivo"] and r["entidad"] and r["fuente_actual"] == "" and
+                r["version"] == "(desconocida)" and r["id"] and r["archivo"] == _digest(path)]
+        holds = _xml_holds(path)
+        got = {
+            "comments": sum(1 for r in mine if r["tipo"] in ("comentario", "respuesta")),
+            "ins": "".join(r["texto"] for r in mine if r["tipo"] == "inserción"),
+            "del": "".join(r["texto"] for r in mine if r["tipo"] == "eliminación"),
+            "moveFrom": "".join(r["texto"] for r in mine if r["tipo"] == "traslado (de aquí)"),
+            "moveTo": "".join(r["texto"] for r in mine if r["tipo"] == "traslado (a aquí)"),
+        }
+        for key, value in got.items():
+            assert value == holds[key], (path.name, key, value, holds[key])
+        assert sum(1 for r in mine if r["tipo"] in ("párrafo dividido", "párrafos unidos")) >= holds["marks"], path.name
+    # The thread of a reply Word wrote (commentsExtended.xml) is kept, and so is Word's "resolved" state.
+    assert any(r["tipo"] == "respuesta" and r["responde_a"] for r in rows)
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _lying_zip(path: Path, base: dict[str, bytes], inflated: int, claimed: int | None) -> Path:
+    """A DOCX whose document.xml inflates to `inflated` bytes of zeros; with claimed, its headers (local and
+    central) say it is only that many bytes."""
+    import struct
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in base.items():
+            if name != "word/document.xml":
+                archive.writestr(name, data)
+        with archive.open("word/document.xml", "w", force_zip64=False) as stream:
+            chunk = b"\0" * (1024 * 1024)
+            for _ in range(inflated // len(chunk)):
+                stream.write(chunk)
+    if claimed is not None:
+        data = bytearray(path.read_bytes())
+        for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+            start = 0
+            while (start := data.find(signature, start)) >= 0:
+                name_at = start + (30 if signature == b"PK\x03\x04" else 46)
+                length = struct.unpack_from("<H", data, start + (26 if signature == b"PK\x03\x04" else 28))[0]
+                if data[name_at:name_at + length] == b"word/document.xml":
+                    struct.pack_into("<I", data, start + offset, claimed)
+                start += 4
+        path.write_bytes(bytes(data))
+    return path
+
+
+def test_hostile_files_refused_by_cause_in_bounded_memory(plan: Project, returned: Path, tmp_path: Path) -> None:
+    """Word's, POI's and crafted hostile files, each refused by name with its real cause, in a process whose
+    address space is capped (ulimit -v): what is decompressed is bounded, whatever the headers say. The good file
+    of the same run (one Word wrote, with comments) is still collected."""
+    with zipfile.ZipFile(returned / "plan-revision_ministerio-de-salud.docx") as z:
+        base = {n: z.read(n) for n in z.namelist()}
+    good = RETURNED_CORPUS / "pandoc__test_docx_comments.docx"
+    laughs = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]><w:document '
+              'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>&a;'
+              '</w:t></w:r></w:p></w:body></w:document>').encode("utf-16")
+    crafted = {
+        "miente.docx": _lying_zip(tmp_path / "miente.docx", base, 1700 * 1024 * 1024, claimed=2048),
+        "bomba.docx": _lying_zip(tmp_path / "bomba.docx", base, 1700 * 1024 * 1024, claimed=None),
+        "utf16.docx": _zip(tmp_path / "utf16.docx", {**base, "word/document.xml": laughs}),
+    }
+    hostile = sorted((RETURNED_CORPUS / "hostiles").glob("*.docx"))
+    files = [good, *crafted.values(), *hostile]
+    build = Path(__file__).resolve().parents[2] / "build.py"
+    command = (f"ulimit -v {1_200_000}; cd {plan.root} && {sys.executable} {build} observaciones "
+               + " ".join(f"'{f}'" for f in files) + f" --fuente {plan.master} --salida {plan.salida} "
+               f"--plantillas {plan.root / 'plantillas'} --cache {plan.cache}")
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=600, env=os.environ)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log
+    expected = {
+        "miente.docx": "está dañado", "bomba.docx": "parece una bomba ZIP", "utf16.docx": "declara un DOCTYPE",
+        "poi__test-data_document_bug53475-password-is-pass.docx": "está cifrado con contraseña",
+        "poi__test-data_document_truncated62886.docx": "está dañado",
+        "poi__test-data_document_ExternalEntityInText.docx": "declara un DOCTYPE",
+        "poi__test-data_document_crash-517626e815e0afa9decd0ebb6d1dee63fb9907dd.docx": "está dañado",
+    }
+    for name in (p.name for p in hostile):
+        expected.setdefault(name, "está dañado")
+    for name, cause in expected.items():
+        line = next((line for line in log.splitlines() if f"{name}:1: aviso:" in line), "")
+        assert cause in line, (name, line, log[-3000:])
+    assert "Traceback" not in log and "MemoryError" not in log
+    assert {r["entidad"] for r in _rows(plan)} == {"pandoc test docx comments"}
+    assert sum(1 for r in _rows(plan) if r["tipo"] in ("comentario", "respuesta")) == 5
