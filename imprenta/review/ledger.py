@@ -97,6 +97,12 @@ class Ledger:
         try:
             self.db = sqlite3.connect(path, isolation_level=None)
             self.db.executescript(SCHEMA)
+            # A ledger written by an earlier Imprenta: the columns added since then, empty (nothing is dropped).
+            have = {info[1] for info in self.db.execute("PRAGMA table_info(observaciones)")}
+            for name in FIELDS:
+                if name not in have:
+                    kind = "INTEGER NOT NULL DEFAULT 0" if name in ("orden", "resuelta") else "TEXT NOT NULL DEFAULT ''"
+                    self.db.execute(f"ALTER TABLE observaciones ADD COLUMN {name} {kind}")
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"{path} no es una base de datos de observaciones legible: {exc}",
                               "restáurela desde git o desde una copia; Imprenta no la reescribe") from exc

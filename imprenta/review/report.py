@@ -191,7 +191,7 @@ def _collect_file(path: Path, doc, rounds: Rounds, ledger: Ledger, mapping: dict
     version_root = root if round_ is None or round_.doc is doc else rounds.work / round_.revision
     same = round_ is not None and round_.doc is doc
     with ledger.transaction():
-        ledger.add_file(returned.digest, path.name, entity, version, round_.revision if round_ else "",
+        ledger.add_file(returned.digest, path.name, entity, version, returned.properties.get("revision_fuentes", ""),
                         returned.properties.get("huella_fuentes", ""), is_protected, now)
         for observation in found:
             observation.entity = entity
@@ -240,11 +240,25 @@ def _untracked(returned: Returned, round_: Round, rounds: Rounds, doc) -> list[O
         got = original_paragraphs(returned)
     out = []
     for before, after in untracked_edits(sent, got):
+        source = _find(doc, before or after)
         out.append(Observation(entity="", file="", kind="cambio sin control de cambios", author="", date="",
-                               text=after or "(texto quitado)", anchored=before, before=before,
-                               source=_find(doc, before or after), order=10_000 + len(out), traced_by="texto",
-                               paragraph=before))
+                               text=after or "(texto quitado)", anchored=before, before=before, source=source,
+                               order=10_000 + len(out), traced_by="texto", paragraph=before,
+                               section=_section_at(doc, source)))
     return out
+
+
+def _section_at(doc, location: Location | None) -> list[str]:
+    """The headings above a source line (its section path), from the document's headings."""
+    if location is None:
+        return []
+    path: list = []
+    for heading in doc.headings:
+        if heading.location.path == location.path and heading.location.line > location.line:
+            break
+        if heading.location.path == location.path or path:
+            path = [h for h in path if h.level < heading.level] + [heading]
+    return [h.text for h in path]
 
 
 def _find(doc, text: str) -> Location | None:

@@ -345,3 +345,17 @@ def test_hostile_files_refused_by_cause_in_bounded_memory(plan: Project, returne
     assert "Traceback" not in log and "MemoryError" not in log
     assert {r["entidad"] for r in _rows(plan)} == {"pandoc test docx comments"}
     assert sum(1 for r in _rows(plan) if r["tipo"] in ("comentario", "respuesta")) == 5
+
+
+def test_a_word_97_file_is_read_through_libreoffice(plan: Project, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    source = RETURNED_CORPUS / "pandoc__test_docx_comments.docx"
+    subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation={(tmp_path / 'perfil').as_uri()}",
+                    "--convert-to", "doc", "--outdir", str(tmp_path), str(source)], check=True, capture_output=True,
+                   timeout=300)
+    legacy = tmp_path / f"{source.stem}.doc"
+    assert legacy.read_bytes()[:4] == bytes.fromhex("d0cf11e0")  # a real Word 97-2003 (OLE2) file
+    run = plan.run(capsys, "observaciones", str(legacy), expect_warnings=True)
+    assert run.code == 0, run.log
+    rows = [r for r in _rows(plan) if r["tipo"] in ("comentario", "respuesta")]
+    assert len(rows) == _xml_holds(source)["comments"] and rows[0]["autor"]
