@@ -95,7 +95,7 @@ def _import(office: OfficeFile, staging: Path, final: Path, changes: str | None,
                      "son los de esa conversión.")
     with zipfile.ZipFile(docx_path) as archive:
         members = {name: read_member(archive, name) for name in archive.namelist() if not name.endswith("/")}
-    prepared, original = prepare(members)
+    prepared, original = prepare(members, changes or "aceptar")
     if original.changes and changes is None:
         raise ConfigError(f"{office.path.name} tiene {original.changes} cambios controlados sin aceptar ni rechazar",
                           "diga qué hacer con ellos: --cambios aceptar (el texto con los cambios) o --cambios "

@@ -199,14 +199,14 @@ def parse_part(data: bytes, name: str) -> etree._Element:
                               "ábralo en Word o LibreOffice para repararlo y guárdelo de nuevo") from exc
 
 
-def prepare(members: dict[str, bytes]) -> tuple[dict[str, bytes], Inventory]:
+def prepare(members: dict[str, bytes], handling: str = "aceptar") -> tuple[dict[str, bytes], Inventory]:
     """The members of a DOCX rewritten for pandoc, and the inventory of the original (counted before rewriting)."""
     for name, data in members.items():
         if name.endswith((".xml", ".rels")):
             parse_part(data, name)  # every part checked before pandoc or LibreOffice sees it
     styles, styles_root = read_styles(members.get("word/styles.xml"))
     body = parse_part(members["word/document.xml"], "word/document.xml")
-    inventory = count(body, members, styles)
+    inventory = count(body, members, styles, handling)
     _anchor_comments(body)
     inventory.unimported = _placeholders(body, styles)
     _unwrap_text_boxes(body)
@@ -222,8 +222,20 @@ def prepare(members: dict[str, bytes]) -> tuple[dict[str, bytes], Inventory]:
     return out, inventory
 
 
-def count(body: etree._Element, members: dict[str, bytes], styles: Styles) -> Inventory:
-    """The inventory of the original document."""
+def _visible(paragraph: etree._Element, handling: str) -> str:
+    """The paragraph's text once its tracked changes are accepted or rejected."""
+    out = []
+    for element in paragraph.iter(f"{W}t", f"{W}delText"):
+        inserted = any(a.tag in (f"{W}ins", f"{W}moveTo") for a in element.iterancestors())
+        deleted = element.tag == f"{W}delText" or any(a.tag == f"{W}moveFrom" for a in element.iterancestors())
+        if (handling == "aceptar" and deleted) or (handling == "rechazar" and inserted):
+            continue
+        out.append(element.text or "")
+    return "".join(out)
+
+
+def count(body: etree._Element, members: dict[str, bytes], styles: Styles, handling: str = "aceptar") -> Inventory:
+    """The inventory of the original document, with its tracked changes handled as asked."""
     inv = Inventory()
     rels = _relationships(members.get("word/_rels/document.xml.rels"))
     for paragraph in body.iter(f"{W}p"):
@@ -233,11 +245,11 @@ def count(body: etree._Element, members: dict[str, bytes], styles: Styles) -> In
         style = _style(paragraph)
         if styles.names.get(style, "").lower() == "title":
             inv.title_paragraphs += 1
-        elif level is not None and _text(paragraph).strip() and not styles.is_named(style, TOC_NAME):
+        elif level is not None and _visible(paragraph, handling).strip() and not styles.is_named(style, TOC_NAME):
             inv.headings[level] += 1
             if paragraph.find(f"{W}pPr/{W}numPr") is not None or styles.numbered(style):
                 inv.numbered_headings += 1
-        if _is_caption(paragraph, styles):
+        if _is_caption(paragraph, styles) and _visible(paragraph, handling).strip():
             inv.captions += 1
     modern = [el for el in body.iter() if next(el.iterancestors(f"{MC}Fallback"), None) is None]
     contents = contents_paragraphs(body, styles)
