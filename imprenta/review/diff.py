@@ -367,21 +367,7 @@ def _replaced(olds: list[Any], news: list[Any],
             if _kind(olds[i]) != _kind(news[j]) or not similar(olds[i], news[j]):
                 return 0.0
             return difflib.SequenceMatcher(None, words[0][i], words[1][j], autojunk=False).ratio() + 0.01
-        score = [[0.0] * (len(news) + 1) for _ in range(len(olds) + 1)]
-        for i in range(len(olds) - 1, -1, -1):
-            for j in range(len(news) - 1, -1, -1):
-                w = weight(i, j)
-                score[i][j] = max(score[i + 1][j], score[i][j + 1], score[i + 1][j + 1] + w if w else 0.0)
-        pairs, i, j = [], 0, 0
-        while i < len(olds) and j < len(news):
-            w = weight(i, j)
-            if w and score[i][j] == score[i + 1][j + 1] + w:
-                pairs.append((i, j))
-                i, j = i + 1, j + 1
-            elif score[i + 1][j] >= score[i][j + 1]:
-                i += 1
-            else:
-                j += 1
+        pairs = _heaviest_pairs(len(olds), len(news), weight)
     steps: list[tuple[str, Any, Any]] = []
     i = j = 0
     for pi, pj in [*pairs, (len(olds), len(news))]:
@@ -392,30 +378,34 @@ def _replaced(olds: list[Any], news: list[Any],
     return steps
 
 
+def _heaviest_pairs(n: int, m: int, weight: Callable[[int, int], float]) -> list[tuple[int, int]]:
+    """The order-preserving pairing of n old and m new items with the greatest total weight (0: never paired)."""
+    memo: dict[tuple[int, int], float] = {}
+    score = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            w = memo[i, j] = weight(i, j)
+            score[i][j] = max(score[i + 1][j], score[i][j + 1], score[i + 1][j + 1] + w if w else 0.0)
+    pairs, i, j = [], 0, 0
+    while i < n and j < m:
+        w = memo[i, j]
+        if w and score[i][j] == score[i + 1][j + 1] + w:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif score[i + 1][j] >= score[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
 def _opcodes_keeping_changed(old: Sequence[Any], new: Sequence[Any], ident: Callable[[Any], str],
                              key: Callable[[Any], str]) -> list[tuple[str, int, int, int, int]]:
     """Opcodes of the longest alignment by identity that, among equally long ones, keeps in place the items that
     changed: when parts are reordered, the one shown as moved is one that did not change (its move says it all),
     and a part that moved and changed is still compared word by word where it can be."""
     a, b = [ident(x) for x in old], [ident(x) for x in new]
-    changed = [[a[i] == b[j] and key(old[i]) != key(new[j]) for j in range(len(b))] for i in range(len(a))]
-    score = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
-    for i in range(len(a) - 1, -1, -1):
-        for j in range(len(b) - 1, -1, -1):
-            best = max(score[i + 1][j], score[i][j + 1])
-            if a[i] == b[j]:
-                best = max(best, score[i + 1][j + 1] + 1000 + changed[i][j])
-            score[i][j] = best
-    matches: list[tuple[int, int]] = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        if a[i] == b[j] and score[i][j] == score[i + 1][j + 1] + 1000 + changed[i][j]:
-            matches.append((i, j))
-            i, j = i + 1, j + 1
-        elif score[i + 1][j] >= score[i][j + 1]:
-            i += 1
-        else:
-            j += 1
+    matches = _heaviest_pairs(len(a), len(b), lambda i, j: 1000 + (key(old[i]) != key(new[j])) if a[i] == b[j] else 0)
     opcodes: list[tuple[str, int, int, int, int]] = []
     i = j = 0
     for mi, mj in [*matches, (len(a), len(b))]:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from .. import safexml
 from ..errors import ImprentaError, ToolError
 from ..importing.officefile import MAX_FILE_BYTES, OfficeFileError, identify, read_member
+from ..importing.prepare import parse_part
 from ..tools import find_program, install_hint, libreoffice_convert
 
 MAX_PART_BYTES = 64 * 1024 * 1024  # what one XML part may decompress to, counted while reading
@@ -49,17 +49,6 @@ class Returned:
         return self.properties.get("revision_fuentes", "").split(" ")[0]
 
 
-def _parse(data: bytes, name: str) -> etree._Element:
-    try:
-        return safexml.fromstring_without_doctype(data)
-    except safexml.DoctypeError as exc:
-        raise ReturnedFileError(f"{name} declara un DOCTYPE o entidades XML, que Word y LibreOffice nunca escriben: "
-                                "no se abre", "el archivo fue manipulado; pida a la entidad el original") from exc
-    except etree.XMLSyntaxError as exc:
-        raise ReturnedFileError(f"{name} está dañado (no es XML válido: {exc})",
-                                "pida a la entidad que lo abra y lo guarde de nuevo") from exc
-
-
 def open_returned(path: Path) -> Returned:
     """Open a returned file, or raise ReturnedFileError naming its real cause."""
     if path.suffix.lower() in (".doc", ".rtf") and path.is_file() and path.stat().st_size <= MAX_FILE_BYTES:
@@ -81,7 +70,7 @@ def open_returned(path: Path) -> Returned:
             wanted = [n for n in names if DOCX_PARTS.match(n)] if office.kind == "docx" else \
                 [n for n in ODT_PARTS if n in names]
             for name in wanted:
-                parts[name] = _parse(read_member(archive, name, limit=MAX_PART_BYTES, ratio=MAX_RATIO), name)
+                parts[name] = parse_part(read_member(archive, name, limit=MAX_PART_BYTES, ratio=MAX_RATIO), name)
     except OfficeFileError as exc:
         raise _as_returned(exc, path) from exc
     except zipfile.BadZipFile as exc:
