@@ -1,20 +1,24 @@
-"""Benchmark: Imprenta against the naive pipeline (and Quarto when installed), side by side in one run.
+"""Benchmark: Imprenta against the naive pipeline and against one WeasyPrint call with Imprenta's own HTML and
+stylesheet, side by side in one run, the compared commands alternated.
 
-    .venv/bin/python bench/comparar.py              documents of 25, 100 and 400 pages
-    .venv/bin/python bench/comparar.py 25 100       only those sizes
-    .venv/bin/python bench/comparar.py --rapido     a 4-page document: that the benchmark runs (the suite calls it)
+    .venv/bin/python bench/comparar.py              documents of 25, 100 and 400 pages, 5 rounds each
+    .venv/bin/python bench/comparar.py 100 400      only those sizes
+    .venv/bin/python bench/comparar.py --veces 3 100
+    .venv/bin/python bench/comparar.py --rapido     a 4-page document, one round: that the benchmark runs
 
-For each size it generates a document (10 parts at 400 pages, headings, lists, tables, footnotes, images),
-then measures, one after the other on the same machine:
+For each size it generates a document (10 parts at 400 pages, headings, lists, tables, footnotes, images), then
+runs ROUNDS rounds; in each round, one after the other, alternating which of the first two goes first:
   ingenuo       one pandoc to HTML, one WeasyPrint, one pandoc to DOCX (what a script would do)
   completa      Imprenta, PDF + DOCX, cold cache and empty salida/
+  mismo-estilo  one WeasyPrint call on the whole document as Imprenta writes it (its HTML and stylesheet, made
+                beforehand, not timed): what the same layout costs without Imprenta's orchestration
   sin-cambios   Imprenta again, nothing changed
-  un-parrafo    Imprenta after one paragraph of one part changed
+  un-parrafo    Imprenta after one paragraph of one part changed (the change is undone after the round)
   quarto        quarto render to DOCX and PDF (Typst), if quarto is on the PATH
-Wall time, CPU time (user + system of the processes the command waited for) and peak memory (the sum of the
-proportional set size of the whole process tree, sampled every 20 ms) are printed as a table with the ratios
-to the naive run. Imprenta's layout workers are children of a fork server, not of the command, so its CPU
-column undercounts; wall time and memory cover every process.
+Every figure is the median of the rounds. Wall time; CPU time of the whole process tree (each process's own user
+and system time, read from /proc every 100 ms and summed: the layout workers, children of a fork server, are
+counted); and peak memory, the sum of the proportional set sizes (PSS) of the process tree, read at the same
+100 ms samples. Both sides are sampled alike, so the sampling costs them the same.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -46,13 +49,11 @@ class Measure:
     peak_mb: float
 
 
-def _tree_pss(root: int) -> int:
-    """Memory (bytes) of a process and all its descendants: the sum of their proportional set sizes (PSS).
+SAMPLE_SECONDS = 0.1
 
-    PSS splits each shared page among the processes that map it, so worker processes forked from one
-    parent (which share its libraries and preloaded modules) are not counted several times, as a sum of
-    resident sizes would; for a single process it is its resident size less its share of libraries.
-    """
+
+def _tree(root: int) -> list[int]:
+    """A process and all its descendants, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -63,30 +64,49 @@ def _tree_pss(root: int) -> int:
             children.setdefault(int(fields[1]), []).append(int(entry))
         except (OSError, IndexError):
             continue
-    total, stack = 0, [root]
+    found, stack = [], [root]
     while stack:
         pid = stack.pop()
+        found.append(pid)
         stack.extend(children.get(pid, []))
-        try:
-            with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as handle:
-                total += next(int(line.split()[1]) * 1024 for line in handle if line.startswith("Pss:"))
-        except (OSError, IndexError, StopIteration):
-            continue
-    return total
+    return found
+
+
+def _pss(pid: int) -> int:
+    """A process's proportional set size (bytes): shared pages split among the processes that map them, so forked
+    workers are not counted several times."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as handle:
+            return next(int(line.split()[1]) * 1024 for line in handle if line.startswith("Pss:"))
+    except (OSError, IndexError, StopIteration):
+        return 0
+
+
+def _cpu(pid: int) -> float:
+    """A process's own user + system time so far (seconds)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def measure(cmd: list[str], cwd: Path) -> Measure:
-    """Run a command to completion; its wall time, CPU time and the peak memory of its process tree."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """Run a command to completion: its wall time, and the CPU time and peak memory of its process tree."""
     started = time.monotonic()
     process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
+    cpu: dict[int, float] = {}
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
-        while not done.wait(0.02):
-            peak = max(peak, _tree_pss(process.pid))
+        while not done.wait(SAMPLE_SECONDS):
+            pids = _tree(process.pid)
+            peak = max(peak, sum(_pss(pid) for pid in pids))
+            for pid in pids:
+                cpu[pid] = max(cpu.get(pid, 0.0), _cpu(pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -96,9 +116,14 @@ def measure(cmd: list[str], cwd: Path) -> Measure:
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"falló: {' '.join(cmd)}\n{err.decode(errors='replace')[-2000:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measure(wall, cpu, peak / 1e6)
+    return Measure(wall, sum(cpu.values()), peak / 1e6)
+
+
+def median(measures: list[Measure]) -> Measure:
+    import statistics
+
+    return Measure(statistics.median(m.wall for m in measures), statistics.median(m.cpu for m in measures),
+                   statistics.median(m.peak_mb for m in measures))
 
 
 def generate(root: Path, pages: int, seed: int = 7) -> tuple[Path, list[Path]]:
@@ -153,7 +178,32 @@ def naive_project(root: Path, master: Path, parts: list[Path]) -> Path:
     return combined
 
 
-def main(sizes: list[int]) -> None:
+def imprenta_html(master: Path, root: Path) -> Path:
+    """The whole document as Imprenta's PDF stage writes it (its HTML, with the stylesheet of plantillas/ and the
+    images at their files), for the single WeasyPrint baseline."""
+    from imprenta.cache import Cache
+    from imprenta.config import Config
+    from imprenta.errors import Problems
+    from imprenta.formats import accepted_kinds
+    from imprenta.formats.pdf.render import _images, pdf_ast, to_html
+    from imprenta.identity import identify
+    from imprenta.images import prepare_images
+    from imprenta.source.assemble import read_document
+
+    config = Config(root=root, master=master, templates_dir=root / "plantillas", cache_dir=root / ".cache-html")
+    problems = Problems()
+    doc = read_document(config, problems)
+    prepare_images(doc, accepted_kinds(["pdf"]), config, Cache(config.cache_dir), problems)
+    ast, _ = pdf_ast(doc, identify(doc), f"{doc.name}.docx")
+    html = to_html(ast, config)
+    for url, path in _images(doc):
+        html = html.replace(url, Path(path).as_uri())
+    out = root / "plantillas" / "imprenta-entero.html"  # beside the stylesheet it links
+    out.write_text(html, encoding="utf-8")
+    return out
+
+
+def main(sizes: list[int], rounds: int) -> None:
     from imprenta.tools import pandoc_path
 
     pandoc = pandoc_path()
@@ -171,35 +221,50 @@ def main(sizes: list[int]) -> None:
                 [pandoc, str(combined), "-o", str(root / "ingenuo.docx")],
             ]
             runner = "import json, subprocess, sys\nfor c in json.loads(sys.argv[1]): subprocess.run(c, check=True)"
-            m_naive = measure([PYTHON, "-c", runner, json.dumps(naive)], root)
-            count = int(subprocess.run(["pdfinfo", str(root / "ingenuo.pdf")], capture_output=True, text=True)
-                        .stdout.split("Pages:")[1].split()[0])
-            rows.append((pages, count, "ingenuo", m_naive))
+            naive_cmd = [PYTHON, "-c", runner, json.dumps(naive)]
+            whole = imprenta_html(master, root)
+            single = [PYTHON, "-c", f"import weasyprint; weasyprint.HTML({str(whole)!r}).write_pdf({str(root / 'entero.pdf')!r})"]
             build = [PYTHON, str(REPO / "build.py"), "--fuente", str(master), "--salida", str(root / "salida"),
                      "--cache", str(root / ".cache"), "--plantillas", str(root / "plantillas"), "--silencioso"]
-            m_full = measure(build, root)
-            ours = int(subprocess.run(["pdfinfo", str(root / "salida/plan.pdf")], capture_output=True, text=True)
-                       .stdout.split("Pages:")[1].split()[0])
-            rows.append((pages, ours, "completa", m_full))
-            before = {p.name: p.stat().st_mtime_ns for p in (root / "salida").iterdir()}
-            rows.append((pages, ours, "sin-cambios", measure(build, root)))
-            after = {p.name: p.stat().st_mtime_ns for p in (root / "salida").iterdir()}
-            assert before == after, "una recompilación sin cambios reescribió salidas"
+            found: dict[str, list[Measure]] = {}
             middle = parts[len(parts) // 2]
-            text = middle.read_text(encoding="utf-8")
-            first_para = next(line for line in text.splitlines() if line and not line.startswith(("#", "-", "|", "!", "[", ":")))
-            middle.write_text(text.replace(first_para, first_para + " Frase añadida.", 1), encoding="utf-8")
-            rows.append((pages, ours, "un-parrafo", measure(build, root)))
+            original = middle.read_text(encoding="utf-8")
+            for turn in range(rounds):
+                shutil.rmtree(root / "salida", ignore_errors=True)
+                shutil.rmtree(root / ".cache", ignore_errors=True)
+                order = [("ingenuo", naive_cmd), ("completa", build)]
+                for name, cmd in (order if turn % 2 == 0 else order[::-1]):  # alternated: neither always first
+                    found.setdefault(name, []).append(measure(cmd, root))
+                found.setdefault("mismo-estilo", []).append(measure(single, root))
+                before = {p.name: p.stat().st_mtime_ns for p in (root / "salida").iterdir()}
+                found.setdefault("sin-cambios", []).append(measure(build, root))
+                after = {p.name: p.stat().st_mtime_ns for p in (root / "salida").iterdir()}
+                assert before == after, "una recompilación sin cambios reescribió salidas"
+                first_para = next(line for line in original.splitlines()
+                                  if line and not line.startswith(("#", "-", "|", "!", "[", ":")))
+                middle.write_text(original.replace(first_para, first_para + " Frase añadida.", 1), encoding="utf-8")
+                found.setdefault("un-parrafo", []).append(measure(build, root))
+                middle.write_text(original, encoding="utf-8")
+            count = _pages(root / "ingenuo.pdf")
+            ours = _pages(root / "salida/plan.pdf")
+            for name in ("ingenuo", "completa", "mismo-estilo", "sin-cambios", "un-parrafo"):
+                rows.append((pages, count if name == "ingenuo" else _pages(root / "entero.pdf")
+                             if name == "mismo-estilo" else ours, name, median(found[name])))
             if quarto:
                 qmd = root / "quarto.qmd"
                 qmd.write_text("---\ntitle: Prueba\ntoc: true\n---\n\n" + combined.read_text(encoding="utf-8"), encoding="utf-8")
                 rows.append((pages, ours, "quarto", measure([quarto, "render", str(qmd), "--to", "docx,typst"], root)))
-    _print(rows)
+    _print(rows, rounds)
 
 
-def _print(rows: list[tuple[int, int, str, Measure]]) -> None:
+def _pages(pdf: Path) -> int:
+    return int(subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout.split("Pages:")[1].split()[0])
+
+
+def _print(rows: list[tuple[int, int, str, Measure]], rounds: int) -> None:
     naive = {pages: m for pages, _, name, m in rows if name == "ingenuo"}
     full = {pages: m for pages, _, name, m in rows if name == "completa"}
+    single = {pages: m for pages, _, name, m in rows if name == "mismo-estilo"}
     print(f"{'tamaño':>6} {'págs.':>5} {'escenario':<12} {'reloj s':>8} {'CPU s':>7} {'memoria MB':>10} "
           f"{'reloj/ingenuo':>13} {'memoria/ingenuo':>15}")
     for pages, count, name, m in rows:
@@ -207,12 +272,18 @@ def _print(rows: list[tuple[int, int, str, Measure]]) -> None:
         print(f"{pages:>6} {count:>5} {name:<12} {m.wall:>8.2f} {m.cpu:>7.2f} {m.peak_mb:>10.0f} "
               f"{m.wall / base.wall:>13.2f} {m.peak_mb / base.peak_mb:>15.2f}")
     print()
+    print(f"(medianas de {rounds} {'ronda' if rounds == 1 else 'rondas'}; órdenes alternadas; CPU y memoria del árbol "
+          f"de procesos, muestreados cada {SAMPLE_SECONDS * 1000:.0f} ms en ambos lados)")
     for pages in full:
         one = next(m for p, _, n, m in rows if p == pages and n == "un-parrafo")
         same = next(m for p, _, n, m in rows if p == pages and n == "sin-cambios")
-        print(f"{pages} págs.: completa/ingenuo {full[pages].wall / naive[pages].wall:.2f} (objetivo ≤ 0,6) · "
-              f"sin cambios {same.wall:.2f} s (objetivo < 0,5 s) · un párrafo/completa {one.wall / full[pages].wall:.2f} "
-              f"(objetivo ≤ 0,2) · memoria/ingenuo {full[pages].peak_mb / naive[pages].peak_mb:.2f} (objetivo ≤ 0,5)")
+        target_naive = {100: "≤ 0,9", 400: "≤ 0,75"}.get(pages, "—")
+        target_one = {100: "≤ 0,35", 400: "≤ 0,2"}.get(pages, "—")
+        print(f"{pages} págs.: completa/ingenuo {full[pages].wall / naive[pages].wall:.2f} (objetivo {target_naive}) · "
+              f"completa/mismo-estilo {full[pages].wall / single[pages].wall:.2f} (objetivo ≤ 1,0 a 400 págs.) · "
+              f"sin cambios {same.wall:.2f} s (objetivo < 0,2 s) · un párrafo/completa {one.wall / full[pages].wall:.2f} "
+              f"(objetivo {target_one}) · memoria/ingenuo {full[pages].peak_mb / naive[pages].peak_mb:.2f} "
+              "(objetivo ≤ 1,5 a 400 págs.)")
     if 100 in full and 400 in full:
         print(f"crecimiento 400/100 págs.: {full[400].wall / full[100].wall:.2f} (objetivo ≤ 4,5)")
     print(json.dumps({"filas": [[p, c, n, round(m.wall, 3), round(m.cpu, 3), round(m.peak_mb)] for p, c, n, m in rows]}))
@@ -224,9 +295,12 @@ QUICK = [4]  # --rapido: a document of a few pages, for the test suite (it check
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
     arguments = sys.argv[1:]
+    rounds = 5
+    if len(arguments) >= 2 and arguments[0] == "--veces" and arguments[1].isdigit():
+        rounds, arguments = max(1, int(arguments[1])), arguments[2:]
     if arguments == ["--rapido"]:
-        main(QUICK)
+        main(QUICK, 1)
     elif all(a.isdigit() for a in arguments):
-        main([int(a) for a in arguments] or [25, 100, 400])
+        main([int(a) for a in arguments] or [25, 100, 400], rounds)
     else:
-        sys.exit("uso: python bench/comparar.py [--rapido | TAMAÑO ...]  (tamaños en páginas, p. ej. 25 100 400)")
+        sys.exit("uso: python bench/comparar.py [--veces N] [--rapido | TAMAÑO ...]  (tamaños en páginas, p. ej. 25 100 400)")

@@ -307,9 +307,16 @@ def _templates_digest(config: Config) -> str:
 
 
 def _context() -> Any:
-    """Workers fork from a server that has imported WeasyPrint once (a second or two), not each on its own."""
+    """Workers fork from a server that has imported WeasyPrint once (a second or two), not each on its own, and
+    then frozen what it imported (gc.freeze). The server imports this same checkout of Imprenta, the one build.py
+    runs from, not whichever one the virtual environment was installed from: Python 3.11's fork server ignores
+    the parent's sys.path, so the checkout goes first on its PYTHONPATH."""
+    checkout = str(Path(__file__).resolve().parents[3])
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if paths[0] != checkout:
+        os.environ["PYTHONPATH"] = os.pathsep.join([checkout, *[p for p in paths if p]])
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["imprenta.formats.pdf.layout", "weasyprint"])
+    context.set_forkserver_preload(["imprenta.formats.pdf.layout", "weasyprint", "imprenta.formats.pdf.frozen"])
     return context
 
 
