@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -94,6 +95,7 @@ def _cpu(pid: int) -> float:
 
 def measure(cmd: list[str], cwd: Path) -> Measure:
     """Run a command to completion: its wall time, and the CPU time and peak memory of its process tree."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -116,7 +118,10 @@ def measure(cmd: list[str], cwd: Path) -> Measure:
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"falló: {' '.join(cmd)}\n{err.decode(errors='replace')[-2000:]}")
-    return Measure(wall, sum(cpu.values()), peak / 1e6)
+    # A run shorter than a sample is seen by no sample: the CPU of the processes it waited for is its floor.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measure(wall, max(sum(cpu.values()), waited), max(peak, after.ru_maxrss * 1024 if not peak else peak) / 1e6)
 
 
 def median(measures: list[Measure]) -> Measure:
