@@ -104,11 +104,13 @@ def measure(cmd: list[str], cwd: Path) -> Measure:
 
     def sample() -> None:
         nonlocal peak
-        while not done.wait(SAMPLE_SECONDS):
+        while True:  # a first sample at once: a short run is seen at least once
             pids = _tree(process.pid)
             peak = max(peak, sum(_pss(pid) for pid in pids))
             for pid in pids:
                 cpu[pid] = max(cpu.get(pid, 0.0), _cpu(pid))
+            if done.wait(SAMPLE_SECONDS):
+                break
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -121,7 +123,7 @@ def measure(cmd: list[str], cwd: Path) -> Measure:
     # A run shorter than a sample is seen by no sample: the CPU of the processes it waited for is its floor.
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measure(wall, max(sum(cpu.values()), waited), max(peak, after.ru_maxrss * 1024 if not peak else peak) / 1e6)
+    return Measure(wall, max(sum(cpu.values()), waited), peak / 1e6)
 
 
 def median(measures: list[Measure]) -> Measure:
