@@ -108,7 +108,9 @@ def _child_setup(memory_mb: int | None) -> Callable[[], None]:
     def apply() -> None:
         die_with_parent()
         if memory_mb:
-            limit = memory_mb * 1024 * 1024
+            # Never above a limit already set from outside (ulimit -v): a child cannot raise its hard limit.
+            _, hard = resource.getrlimit(resource.RLIMIT_AS)
+            limit = memory_mb * 1024 * 1024 if hard == resource.RLIM_INFINITY else min(memory_mb * 1024 * 1024, hard)
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     return apply
@@ -171,6 +173,9 @@ def run_tool(
         )
     except FileNotFoundError as exc:
         raise ToolError(cmd, None, "", f"no se encontró el programa {cmd[0]}", install_hint(Path(cmd[0]).name)) from exc
+    except (OSError, subprocess.SubprocessError) as exc:  # no memory or processes left to start it (a ulimit)
+        raise ToolError(cmd, None, "", f"{label} no se pudo iniciar: {exc.strerror or exc}",
+                        "libere memoria o suba el límite de memoria del proceso (ulimit -v) y vuelva a intentarlo") from exc
     with _LIVE_LOCK:
         _LIVE.add(proc)
     if _STOPPING.is_set():  # stopped between the check above and now: this one is killed too
