@@ -212,7 +212,8 @@ def main() -> None:
                 annotate(context, desktop, document, spec["acciones"])
                 out = Path(sys.argv[3]).resolve()
                 flt = "MS Word 2007 XML" if out.suffix == ".docx" else "writer8"
-                document.storeToURL(out.as_uri(), _props(FilterName=flt))
+                extra = {"Password": spec["contraseña"]} if spec.get("contraseña") else {}
+                document.storeToURL(out.as_uri(), _props(FilterName=flt, **extra))
                 print(json.dumps({"anotaciones": len(_annotations(document)), "cambios": len(_redlines(document))}))
             else:
                 raise SystemExit(f"orden desconocida: {command}")

@@ -70,6 +70,12 @@ def identify(path: Path) -> OfficeFile:
                                       "ábralo en Word o LibreOffice y guárdelo de nuevo como .docx")
             if "mimetype" in names:
                 mimetype = read_member(archive, "mimetype", limit=256).strip()
+                manifest = read_member(archive, "META-INF/manifest.xml", limit=4 * 1024 * 1024) \
+                    if "META-INF/manifest.xml" in names else b""
+                if b"encryption-data" in manifest:  # an ODF document saved with a password
+                    raise OfficeFileError(f"{path.name} está cifrado con contraseña y no se puede leer",
+                                          "ábralo con su contraseña en LibreOffice, guárdelo sin contraseña y vuelva "
+                                          "a intentarlo")
                 if mimetype == ODT_MIMETYPE:
                     return OfficeFile(path, "odt")
                 raise OfficeFileError(f"{path.name} es un documento OpenDocument que no es de texto "

@@ -359,3 +359,15 @@ def test_a_word_97_file_is_read_through_libreoffice(plan: Project, tmp_path: Pat
     assert run.code == 0, run.log
     rows = [r for r in _rows(plan) if r["tipo"] in ("comentario", "respuesta")]
     assert len(rows) == _xml_holds(source)["comments"] and rows[0]["autor"]
+
+
+def test_an_odt_saved_with_a_password_is_refused_as_encrypted(plan: Project, built_plan: Project, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import uno
+
+    locked = tmp_path / "plan-revision_con-clave.odt"
+    uno("annotate", built_plan.salida / "plan-revision.docx", locked,
+        {"autor": "Ana Mamani", "contraseña": "secreta", "acciones": [{"comentar": "Para el año", "texto": "Dato."}]})
+    run = plan.run(capsys, "observaciones", str(locked), expect_warnings=True)
+    assert run.code == 0
+    assert "plan-revision_con-clave.odt:1: aviso: está cifrado con contraseña y no se puede leer" in run.log
