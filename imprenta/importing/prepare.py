@@ -222,15 +222,18 @@ def prepare(members: dict[str, bytes], handling: str = "aceptar") -> tuple[dict[
     return out, inventory
 
 
-def _visible(paragraph: etree._Element, handling: str) -> str:
-    """The paragraph's text once its tracked changes are accepted or rejected."""
+def visible_text(paragraph: etree._Element, handling: str) -> str:
+    """A paragraph's text once its tracked changes are accepted ("aceptar": what a reader sees now) or rejected
+    ("rechazar": the text before them); a text box's paragraphs nested in it are left to themselves."""
     out = []
-    for element in paragraph.iter(f"{W}t", f"{W}delText"):
+    for element in paragraph.iter(f"{W}t", f"{W}delText", f"{W}tab"):
+        if next(element.iterancestors(f"{W}p"), None) is not paragraph:
+            continue
         inserted = any(a.tag in (f"{W}ins", f"{W}moveTo") for a in element.iterancestors())
         deleted = element.tag == f"{W}delText" or any(a.tag == f"{W}moveFrom" for a in element.iterancestors())
         if (handling == "aceptar" and deleted) or (handling == "rechazar" and inserted):
             continue
-        out.append(element.text or "")
+        out.append("\t" if element.tag == f"{W}tab" else element.text or "")
     return "".join(out)
 
 
@@ -245,11 +248,11 @@ def count(body: etree._Element, members: dict[str, bytes], styles: Styles, handl
         style = _style(paragraph)
         if styles.names.get(style, "").lower() == "title":
             inv.title_paragraphs += 1
-        elif level is not None and _visible(paragraph, handling).strip() and not styles.is_named(style, TOC_NAME):
+        elif level is not None and visible_text(paragraph, handling).strip() and not styles.is_named(style, TOC_NAME):
             inv.headings[level] += 1
             if paragraph.find(f"{W}pPr/{W}numPr") is not None or styles.numbered(style):
                 inv.numbered_headings += 1
-        if _is_caption(paragraph, styles) and _visible(paragraph, handling).strip():
+        if _is_caption(paragraph, styles) and visible_text(paragraph, handling).strip():
             inv.captions += 1
     modern = [el for el in body.iter() if next(el.iterancestors(f"{MC}Fallback"), None) is None]
     contents = contents_paragraphs(body, styles)

@@ -10,13 +10,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lxml import etree
-
 from .. import safexml
 from ..pandocast import Element, parse_markdown, stringify, walk
 from .convert import CAPTION_NUMBER
 from .officefile import read_member
-from .prepare import CAPTION_NAME, MC, Inventory, W, contents_paragraphs, read_styles
+from .prepare import CAPTION_NAME, MC, Inventory, W, contents_paragraphs, read_styles, visible_text
 
 WORD = re.compile(r"\w+")
 
@@ -93,7 +91,7 @@ def paragraphs(docx: Path, changes: str, skip_contents: bool) -> tuple[list[list
             for paragraph in root.iter(f"{W}p"):
                 if next(paragraph.iterancestors(f"{MC}Fallback"), None) is not None:
                     continue
-                text = _text(paragraph, changes)
+                text = visible_text(paragraph, changes)
                 if skip_contents:
                     style = paragraph.find(f"{W}pPr/{W}pStyle")
                     label = CAPTION_NUMBER.match(text) if style is not None and styles.is_named(
@@ -109,19 +107,6 @@ def paragraphs(docx: Path, changes: str, skip_contents: bool) -> tuple[list[list
                     continue
                 out.append(words)
     return out, dropped
-
-
-def _text(paragraph: etree._Element, changes: str) -> str:
-    pieces = []
-    for el in paragraph.iter(f"{W}t", f"{W}delText", f"{W}tab"):
-        inserted = next(el.iterancestors(f"{W}ins", f"{W}moveTo"), None) is not None
-        deleted = el.tag == f"{W}delText" or next(el.iterancestors(f"{W}moveFrom"), None) is not None
-        if (changes == "aceptar" and deleted) or (changes == "rechazar" and inserted):
-            continue
-        if next(el.iterancestors(f"{W}p"), None) is not paragraph:
-            continue  # a text box's paragraph is a paragraph of its own
-        pieces.append(" " if el.tag == f"{W}tab" else el.text or "")
-    return "".join(pieces)
 
 
 def compare_words(original: list[list[str]], rebuilt: list[list[str]]) -> WordProof:

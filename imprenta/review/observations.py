@@ -16,6 +16,7 @@ from lxml import etree
 from ..document import Document, Heading, SourceFile
 from ..errors import Location
 from ..formats.ooxml import bookmark_name
+from ..importing.prepare import visible_text
 from .returned import Returned, ReturnedFileError
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -63,12 +64,7 @@ def _text(element: etree._Element, tags: tuple[str, ...] = (f"{W}t",)) -> str:
 
 def _original_text(paragraph: etree._Element) -> str:
     """The paragraph as the sources have it: its text without insertions, with deletions."""
-    out = []
-    for t in paragraph.iter(f"{W}t", f"{W}delText"):
-        if t.tag == f"{W}t" and any(a.tag in (f"{W}ins", f"{W}moveTo") for a in t.iterancestors()):
-            continue
-        out.append(t.text or "")
-    return "".join(out)
+    return visible_text(paragraph, "rechazar")
 
 
 def _words(text: str) -> list[str]:

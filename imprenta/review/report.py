@@ -18,13 +18,14 @@ from pathlib import Path
 from ..config import Config
 from ..errors import ConfigError, Location, Problems, display_path
 from ..identity import identify
+from ..importing.prepare import visible_text
 from ..publish import atomic_write, project_lock
 from ..source.assemble import read_document
 from .ledger import FIELDS, STATUSES, Ledger, Row, merge_answers, observation_id
-from .observations import Observation, W, _words, collect, entity_from_name, plain_lines
+from .observations import Observation, W, _words, collect, entity_from_name
 from .odt_observations import collect_odt, original_paragraphs
 from .returned import Returned, ReturnedFileError, open_returned, protected
-from .rounds import Round, Rounds, _paragraph_text, carry, untracked_edits
+from .rounds import Round, Rounds, SourceText, carry, shown, untracked_edits
 from .sheet import read_sheet, write_ods, write_xlsx
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ def _collect(config: Config, files: Sequence[Path], problems: Problems, answers:
         for path in sorted(files):
             _collect_file(path, doc, rounds, ledger, mapping, run, problems, config.root, now)
         problems.stop_if_errors()  # with --estricto, an unreadable file stops here
-        _recarry(ledger, doc, rounds.current_identity.digest, config.root)
+        _recarry(ledger, SourceText(doc, config.root), rounds.current_identity.digest)
         rows = ledger.rows()
         written = _write_reports(config, folder, rows, ledger, doc.meta.titulo, run)
         if answers:
@@ -186,24 +187,22 @@ def _collect_file(path: Path, doc, rounds: Rounds, ledger: Ledger, mapping: dict
         problems.warning(Location(path, 1), "la entidad quitó la protección de la copia: pudo editar sin control de "
                          "cambios", "observaciones.protección", "los cambios sin control se listan aparte, uno por uno")
         run.unprotected.append(path.name)
-    if round_ is not None:
-        found += _untracked(returned, round_, rounds, read_in)
     version_root = root if round_ is None or round_.doc is doc else rounds.work / round_.revision
-    same = round_ is not None and round_.doc is doc
+    if round_ is not None:
+        found += _untracked(returned, round_, rounds, SourceText(read_in, version_root))
     with ledger.transaction():
         ledger.add_file(returned.digest, path.name, entity, version, returned.properties.get("revision_fuentes", ""),
                         returned.properties.get("huella_fuentes", ""), is_protected, now)
         for observation in found:
             observation.entity = entity
             observation.file = path.name
-            at_round = _shown(observation, version_root)
-            current, state = carry(observation, doc, root, same) if round_ is not None else ("", "")
+            at_round = shown(observation, version_root)
             place = f"{observation.place}|{observation.kind}|{at_round}|{observation.order}|{observation.ident}"
             row = Row(id=observation_id(entity, returned.digest, place, observation.text), archivo=returned.digest,
                       entidad=entity, version=version, orden=observation.order, tipo=observation.kind,
                       autor=observation.author, fecha=observation.date, lugar=observation.place,
-                      seccion=_section(observation), fuente_en_su_version=at_round, fuente_actual=current,
-                      estado_del_pasaje=state, texto=observation.text, antes=observation.before,
+                      seccion=_section(observation), fuente_en_su_version=at_round, fuente_actual="",
+                      estado_del_pasaje="", texto=observation.text, antes=observation.before,
                       texto_anotado=observation.anchored, parrafo=observation.paragraph or observation.anchored,
                       responde_a=observation.reply_to,
                       resuelta=int(observation.resolved))
@@ -212,9 +211,9 @@ def _collect_file(path: Path, doc, rounds: Rounds, ledger: Ledger, mapping: dict
     log.info("  %s: %d observaciones (%s, versión %s)", display_path(path), len(found), entity, version)
 
 
-def _recarry(ledger: Ledger, doc, digest: str, root: Path) -> None:
-    """Every observation of every round located again in the sources as they are now (a round later, its passage
-    may have moved, changed or gone)."""
+def _recarry(ledger: Ledger, text: SourceText, digest: str) -> None:
+    """Every observation of every round, the new ones included, located in the sources as they are now (a round
+    later, its passage may have moved, changed or gone)."""
     same = {f["huella"] for f in ledger.files() if f["huella_fuentes"] == digest}
     with ledger.transaction():
         for row in ledger.rows():
@@ -225,26 +224,27 @@ def _recarry(ledger: Ledger, doc, digest: str, root: Path) -> None:
             else:
                 probe = Observation(entity="", file="", kind=row.tipo, author="", date="", text=row.texto,
                                     anchored=row.antes or row.parrafo or row.texto_anotado)
-                current, state = carry(probe, doc, root, False)
+                current, state = carry(probe, text, False)
             if (current, state) != (row.fuente_actual, row.estado_del_pasaje):
                 ledger.locate(row.id, current, state)
 
 
-def _untracked(returned: Returned, round_: Round, rounds: Rounds, doc) -> list[Observation]:
+def _untracked(returned: Returned, round_: Round, rounds: Rounds, text: SourceText) -> list[Observation]:
     """Each difference between the text sent and the text returned, once its tracked changes are undone: an edit
     made with tracking switched off, an observation of its own kind."""
     sent = rounds.sent_paragraphs(round_)
     if returned.kind == "docx":
-        got = [_paragraph_text(p, original=True) for p in returned.parts["word/document.xml"].iter(f"{W}p")]
+        got = [visible_text(p, "rechazar") for p in returned.parts["word/document.xml"].iter(f"{W}p")]
     else:
         got = original_paragraphs(returned)
     out = []
     for before, after in untracked_edits(sent, got):
-        source = _find(doc, before or after)
+        found = text.find(_words(before or after), (6, 4, 3))
+        source = Location(found[0].path, found[1]) if found else None
         out.append(Observation(entity="", file="", kind="cambio sin control de cambios", author="", date="",
                                text=after or "(texto quitado)", anchored=before, before=before, source=source,
                                order=10_000 + len(out), traced_by="texto", paragraph=before,
-                               section=_section_at(doc, source)))
+                               section=_section_at(round_.doc, source)))
     return out
 
 
@@ -259,28 +259,6 @@ def _section_at(doc, location: Location | None) -> list[str]:
         if heading.location.path == location.path or path:
             path = [h for h in path if h.level < heading.level] + [heading]
     return [h.text for h in path]
-
-
-def _find(doc, text: str) -> Location | None:
-    """The source line where a paragraph's first words are."""
-    words = _words(text)
-    for size in (6, 4, 3):
-        key = " ".join(words[:size])
-        for source in doc.sources:
-            for number, plain in enumerate(plain_lines(source), start=1):
-                if key and key in plain:
-                    return Location(source.path, number)
-    return None
-
-
-def _shown(observation: Observation, root: Path) -> str:
-    if observation.source is None:
-        return ""
-    try:
-        shown = observation.source.path.resolve().relative_to(root.resolve())
-    except ValueError:
-        shown = observation.source.path
-    return f"{shown.as_posix()}:{observation.source.line}"
 
 
 def to_csv(rows: Sequence[Row]) -> bytes:

@@ -143,6 +143,7 @@ def _properties(returned: Returned) -> dict[str, str]:
 
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+CONFIG = "{urn:oasis:names:tc:opendocument:xmlns:config:1.0}"
 
 
 def protected(returned: Returned) -> bool | None:
@@ -156,5 +157,6 @@ def protected(returned: Returned) -> bool | None:
     settings = returned.parts.get("settings.xml")
     if settings is None:
         return None
-    text = etree.tostring(settings).decode("utf-8", "replace")
-    return "RedlineProtectionKey" in text and re.search(r'RedlineProtectionKey"[^>]*>\s*<', text) is None
+    key = next((item for item in settings.iter(f"{CONFIG}config-item")
+                if item.get(f"{CONFIG}name") == "RedlineProtectionKey"), None)
+    return key is not None and bool((key.text or "").strip())

@@ -11,12 +11,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lxml import etree
-
 from ..config import Config
-from ..document import Document
+from ..document import Document, SourceFile
 from ..errors import ImprentaError, Problems
 from ..identity import Identity, identify
+from ..importing.prepare import visible_text
 from ..tools import find_program, run_tool
 from .observations import Observation, W, _words, plain_lines
 from .returned import Returned
@@ -85,9 +84,9 @@ class Rounds:
             from ..cache import Cache
             from ..pipeline import BuildResult, render
 
-            identity = dataclasses.replace(round_.identity, revision=round_.identity.revision)
             with Cache(self.config.cache_dir).workdir() as stage:
-                staged = render(round_.doc, identity, self.config, ("revision",), Problems(), stage, BuildResult())
+                staged = render(round_.doc, round_.identity, self.config, ("revision",), Problems(), stage,
+                                BuildResult())
                 round_.sent = docx_paragraphs(staged["revision"].read_bytes())
         return round_.sent
 
@@ -102,20 +101,7 @@ def docx_paragraphs(data: bytes, original: bool = False) -> list[str]:
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         root = safexml.fromstring(read_member(archive, "word/document.xml", limit=64 * 1024 * 1024))
-    return [_paragraph_text(p, original) for p in root.iter(f"{W}p")]
-
-
-def _paragraph_text(paragraph: etree._Element, original: bool) -> str:
-    pieces = []
-    for element in paragraph.iter(f"{W}t", f"{W}delText", f"{W}tab"):
-        if next(element.iterancestors(f"{W}p")) is not paragraph:
-            continue
-        inserted = any(a.tag in (f"{W}ins", f"{W}moveTo") for a in element.iterancestors())
-        deleted = element.tag == f"{W}delText" or any(a.tag == f"{W}moveFrom" for a in element.iterancestors())
-        if (original and inserted) or (not original and deleted):
-            continue
-        pieces.append("\t" if element.tag == f"{W}tab" else element.text or "")
-    return "".join(pieces)
+    return [visible_text(p, "rechazar" if original else "aceptar") for p in root.iter(f"{W}p")]
 
 
 def untracked_edits(sent: list[str], returned: list[str]) -> list[tuple[str, str]]:
@@ -132,28 +118,44 @@ def untracked_edits(sent: list[str], returned: list[str]) -> list[tuple[str, str
     return edits
 
 
-def carry(observation: Observation, current: Document, root: Path, same_round: bool) -> tuple[str, str]:
+class SourceText:
+    """The current sources, each line as its lower-case words: computed once per run, searched for every
+    observation."""
+
+    def __init__(self, doc: Document, root: Path) -> None:
+        self.root = root
+        self.lines = [(source, plain_lines(source)) for source in doc.sources]
+        self.joined = [(source, " ".join(lines)) for source, lines in self.lines]
+
+    def find(self, words: list[str], sizes: tuple[int, ...] = (6, 4)) -> tuple[SourceFile, int] | None:
+        """The first line holding a run of `size` of the words (longest runs tried first)."""
+        for size in sizes:
+            for start in range(0, max(1, len(words) - size + 1), size):
+                key = " ".join(words[start:start + size])
+                for source, lines in self.lines:
+                    for number, plain in enumerate(lines, start=1):
+                        if key and key in plain:
+                            return source, number
+        return None
+
+    def where(self, source: SourceFile, line: int) -> str:
+        return f"{_relative(source.path, self.root)}:{line}"
+
+
+def carry(observation: Observation, text: SourceText, same_round: bool) -> tuple[str, str]:
     """Where the annotated passage is in the current sources, and whether it changed: (file:line, state)."""
     if same_round:
-        return _shown(observation, root), "sin cambios"
+        return shown(observation, text.root), "sin cambios"
     words = _words(observation.paragraph or observation.anchored or observation.text)
     if not words:
         return "", "no se puede ubicar"
-    plains = [(source, plain_lines(source)) for source in current.sources]
     whole = " ".join(words)
-    for source, lines in plains:
-        text = " ".join(lines)
-        if whole in text:
-            line = next((n for n, plain in enumerate(lines, start=1) if " ".join(words[:6]) in plain), 1)
-            return f"{_relative(source.path, root)}:{line}", "sin cambios"
-    for size in (6, 4):
-        for start in range(0, max(1, len(words) - size + 1), size):
-            key = " ".join(words[start:start + size])
-            for source, lines in plains:
-                for number, plain in enumerate(lines, start=1):
-                    if key in plain:
-                        return f"{_relative(source.path, root)}:{number}", "cambió desde entonces"
-    return "", "ya no existe"
+    for source, joined in text.joined:
+        if whole in joined:
+            found = text.find(words[:6], (min(6, len(words)),)) or (source, 1)
+            return text.where(*found), "sin cambios"
+    found = text.find(words)
+    return (text.where(*found), "cambió desde entonces") if found else ("", "ya no existe")
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -163,7 +165,8 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _shown(observation: Observation, root: Path) -> str:
+def shown(observation: Observation, root: Path) -> str:
+    """An observation's source as file:line relative to root ("" when it has none)."""
     if observation.source is None:
         return ""
     return f"{_relative(observation.source.path, root)}:{observation.source.line}"
