@@ -134,7 +134,7 @@ def test_raw_html_tables_are_tables_with_their_spans(dialect: Project) -> None:
     cells = list(odt.iter(f"{{{TABLE}}}table-cell"))
     assert any(c.get(f"{{{TABLE}}}number-columns-spanned") == "2" for c in cells)
     assert any(c.get(f"{{{TABLE}}}number-rows-spanned") == "2" for c in cells)
-    _, text, tables = pdf_inventory(dialect.salida / "mkdocs.pdf")
+    _, text, tables = pdf_inventory(dialect.salida / "mkdocs.pdf", read_text=True)
     assert tables == 2  # the HTML table and the pipe table, each a Table in the PDF's structure tree
     for cell in ("Tabla 1", "Campo", "Descripción", "nombre", "Primera línea segunda línea", "Otra fila del nombre",
                  "Celda que ocupa dos columnas"):
