@@ -7,15 +7,17 @@ running across parts, links and bookmarks across parts, and a one-paragraph edit
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pikepdf
 import pytest
 
 from imprenta.formats.pdf.chunks import ANCHOR_SCHEME, keep_whole, split
-from imprenta.formats.pdf.layout import BODY, FURNITURE, rewrite_css
+from imprenta.formats.pdf.layout import BODY, FURNITURE, Job, lay_out, rewrite_css
 
 from conftest import REPO, Project, page_texts
 
@@ -211,3 +213,29 @@ def test_the_plan_in_chunks_reads_as_the_plan_laid_out_whole(
         assert len(a.Root.AF) == 2 and a.open_metadata()["pdfaid:part"] == "3"
         with a.open_outline() as x, b.open_outline() as y:
             assert [i.title for i in x.root] == [i.title for i in y.root]
+
+
+def _stray_notes_job() -> Job:
+    """Thirty long paragraphs of the plan's sentences, each calling a note: with the template's style sheet,
+    WeasyPrint moves one of these notes away from its call (measured), so the layout has to repair it."""
+    sentences = [s.strip() + "." for s in (REPO / "fuente/plan.md").read_text(encoding="utf-8").replace("\n", " ").split(".")
+                 if len(s.split()) > 6 and not any(c in s for c in "#*[]()!|")]
+    rng = random.Random(7)
+    body = "".join(f'<p>{" ".join(rng.choice(sentences) for _ in range(5))}'
+                   f'<span id="nota-{n}" class="nota">{rng.choice(sentences)}</span></p>\n' for n in range(1, 31))
+    html = ('<!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><title>T</title>'
+            f'<link rel="stylesheet" href="estilo.css"></head><body><main><section class="level1"><h1>Parte</h1>{body}'
+            "</section></main></body></html>")
+    templates = REPO / "plantillas"
+    return Job(html, BODY, templates.as_uri() + "/", str(templates), (), tuple(range(1, 31)))
+
+
+def test_a_chunk_laid_out_again_keeps_its_notes_from_the_first_pass(tmp_path: Path) -> None:
+    """A chunk laid out a second time in one build (its page numbers changed) starts from the paragraphs its first
+    layout kept with their notes: one pass instead of a repair, and the same pages."""
+    job = _stray_notes_job()
+    first = lay_out(job, str(tmp_path / "primera.pdf"))
+    assert first.passes == 2 and first.kept and not first.misplaced  # a note strayed and was brought back
+    again = lay_out(replace(job, kept=tuple(first.kept)), str(tmp_path / "segunda.pdf"))
+    assert again.passes == 1 and again.kept == first.kept and not again.misplaced
+    assert (tmp_path / "segunda.pdf").read_bytes() == (tmp_path / "primera.pdf").read_bytes()

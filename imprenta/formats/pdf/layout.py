@@ -67,6 +67,10 @@ class Job:
     images: tuple[tuple[str, str], ...]  # content URL -> file
     notes: tuple[int, ...] = ()
     strings: bool = False  # report the running strings (string-set) in effect after the last page
+    # Notes whose calling paragraph is kept with them from the first pass: those an earlier layout of the same
+    # chunk in this build had to keep (the page numbers it prints changed, not its text), so it is not repaired
+    # pass by pass again.
+    kept: tuple[int, ...] = ()
 
 
 @dataclass
@@ -81,6 +85,7 @@ class Laid:
     strings: dict[str, str] = field(default_factory=dict)
     passes: int = 1
     seconds: float = 0.0
+    kept: list[int] = field(default_factory=list)  # notes whose paragraph the layout kept with them
 
 
 class _Collect(logging.Handler):
@@ -170,7 +175,11 @@ def lay_out(job: Job, dest: str) -> Laid:
     level = logger.level
     logger.setLevel(logging.WARNING)  # the command line quiets WeasyPrint's log, not what is collected here
     try:
-        html, tried = job.html, set[int]()
+        html, tried, kept = job.html, set(job.kept), []
+        for number in job.kept:
+            if (hinted := keep_whole(html, number)) is not None:
+                html = hinted
+                kept.append(number)
         fetcher = _fetcher(job)
         for attempt in range(1, MAX_NOTE_PASSES + 1):  # noqa: B007 - the passes made are reported
             rendered = None
@@ -187,8 +196,9 @@ def lay_out(job: Job, dest: str) -> Laid:
             changed = False
             for number in firsts.values():
                 tried.add(number)
-                if (kept := keep_whole(html, number)) is not None:
-                    html, changed = kept, True
+                if (whole := keep_whole(html, number)) is not None:
+                    html, changed = whole, True
+                    kept.append(number)
             if not changed:
                 break
         assert rendered is not None
@@ -199,7 +209,7 @@ def lay_out(job: Job, dest: str) -> Laid:
         names = [page._page_box.page_type.name or "" for page in rendered.pages]
         rendered.write_pdf(dest, pdf_variant=VARIANT, pdf_tags=job.mode != FURNITURE)
         return Laid(len(rendered.pages), names, anchors, misplaced, caught.messages, strings, attempt,
-                    time.monotonic() - started)
+                    time.monotonic() - started, sorted(kept))
     finally:
         logger.removeHandler(caught)
         logger.propagate = previous

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
@@ -176,14 +176,19 @@ class PdfFormat:
 
         def job(chunk: Chunk, pages: dict[str, int], style: str = "") -> Job:
             html = chunk.with_pages(pages)
+            # A chunk laid out again for its page numbers keeps from the start the paragraphs its last layout had
+            # to keep with their notes.
+            kept = tuple(done[chunk.index][2].kept) if chunk.index in done else ()
             # The cover reports the running strings it sets (the document's title in the header): every other
             # chunk starts from them, and from the footnote number where the previous one ended.
             return Job(with_style(html, style) if style else html, BODY, base, templates, images, chunk.notes,
-                       strings=chunk is cover)
+                       strings=chunk is cover, kept=kept)
+
+        done: dict[int | str, tuple[Job, Path, Laid]] = {}
 
         first = job(cover, {})
         path, laid, fresh = layouts.run([first], f"maquetando {name} (portada)")[0]
-        done: dict[int | str, tuple[Job, Path, Laid]] = {0: (first, path, laid)}
+        done[0] = (first, path, laid)
         laid_now: set[int | str] = {0} if fresh else set()  # chunks laid out by this build, not cached
         entry = ", ".join(f"{n} {css_string(t)}" for n, t in laid.strings.items())
 
@@ -198,7 +203,8 @@ class PdfFormat:
             if len(done) > len(chunks) - 1:  # every chunk laid out once: the furniture goes with this round
                 names = [n for i in range(len(chunks)) for n in done[i][2].names]
                 wanted[FURNITURE] = _furniture_job(cover, names, base, templates)
-            todo = [i for i, j in wanted.items() if i not in done or done[i][0] != j]
+            # The notes kept from the start do not make a chunk new: only its text and page numbers do.
+            todo = [i for i, j in wanted.items() if i not in done or replace(done[i][0], kept=()) != replace(j, kept=())]
             if not todo:
                 break
             label = f"maquetando {name}" + (" de nuevo (números de página)" if FURNITURE in wanted else "")
