@@ -13,7 +13,7 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,16 +65,64 @@ def pandoc_timeout(size: int) -> float:
     return 60 + size / 100_000
 
 
+# A pandoc run on a whole long document holds a few hundred MB; formats rendering side by side (the DOCX, the
+# PDF's HTML) would otherwise run theirs at once, at the build's peak. Above this input size they take turns.
+LARGE_PANDOC_INPUT = 1_000_000
+
+
+class PandocTurns:
+    """Large pandoc runs one at a time. A run announced as urgent (the PDF's HTML, which the layout waits for)
+    goes before the others that wait: a run not urgent waits while an urgent one is announced and not yet done."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._busy = False
+        self._urgent = 0
+
+    @contextlib.contextmanager
+    def urgent(self) -> Iterator[None]:
+        """Within this block, this thread's large runs go first (announce it before the others reach theirs)."""
+        with self._changed:
+            self._urgent += 1
+        _URGENT.active = True
+        try:
+            yield
+        finally:
+            _URGENT.active = False
+            with self._changed:
+                self._urgent -= 1
+                self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        first = getattr(_URGENT, "active", False)
+        with self._changed:
+            self._changed.wait_for(lambda: not self._busy and (first or not self._urgent))
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._busy = False
+                self._changed.notify_all()
+
+
+_URGENT = threading.local()
+PANDOC_TURNS = PandocTurns()
+
+
 def run_pandoc(args: list[str], *, input_bytes: bytes, what: str, env: dict[str, str] | None = None) -> ToolResult:
-    """Run the bundled pandoc on input_bytes under its heap, memory and time limits (see above)."""
-    return run_tool(
-        [pandoc_path(), "+RTS", f"-M{PANDOC_HEAP_MB}m", "-RTS", *args],
-        input_bytes=input_bytes,
-        what=what,
-        env=env,
-        timeout=pandoc_timeout(len(input_bytes)),
-        memory_mb=PANDOC_MEMORY_MB,
-    )
+    """Run the bundled pandoc on input_bytes under its heap, memory and time limits (see above); a large input
+    waits for its turn (see PandocTurns)."""
+    with PANDOC_TURNS.turn() if len(input_bytes) > LARGE_PANDOC_INPUT else contextlib.nullcontext():
+        return run_tool(
+            [pandoc_path(), "+RTS", f"-M{PANDOC_HEAP_MB}m", "-RTS", *args],
+            input_bytes=input_bytes,
+            what=what,
+            env=env,
+            timeout=pandoc_timeout(len(input_bytes)),
+            memory_mb=PANDOC_MEMORY_MB,
+        )
 
 
 def find_program(name: str) -> str | None:

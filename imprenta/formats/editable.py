@@ -192,6 +192,8 @@ def render_with_pandoc(
     ast = editable_ast(doc, output, emblem, spec, *raw)
     if adjust:
         adjust(ast["blocks"])
+    payload = dumps(ast)
+    del ast  # not kept while pandoc runs: the build's peak of memory
     result = run_pandoc(
         [
             "--from", "json",
@@ -200,7 +202,7 @@ def render_with_pandoc(
             f"--resource-path={images}",
             "--output", "-",
         ],
-        input_bytes=dumps(ast),
+        input_bytes=payload,
         what=f"pandoc ({output.upper()})",
         # pandoc stamps the file with this date instead of the clock: same sources, same bytes.
         env={"SOURCE_DATE_EPOCH": str(doc.meta.epoch)},

@@ -32,7 +32,7 @@ from ...identity import Identity, sources_zip
 from ...pandocast import Element, dumps, meta_string, stringify, walk
 from ...progress import counting
 from ...templates.spec import load_spec
-from ...tools import die_with_parent, run_pandoc
+from ...tools import PANDOC_TURNS, die_with_parent, run_pandoc
 from ..docx import DocxFormat
 from .chunks import Chunk, css_string, split, with_style
 from .layout import BODY, FURNITURE, WHOLE, Job, Laid, lay_out
@@ -107,6 +107,7 @@ def pdf_ast(doc: Document, identity: Identity, docx_name: str) -> tuple[dict[str
 def to_html(ast: dict[str, Any], config: Config) -> str:
     """The whole document as one HTML file, through the template in plantillas/ (page size from the style file)."""
     ast["meta"]["estilo-pagina"] = meta_string(load_spec(config.templates_dir).page_css())
+    payload = dumps(ast)
     result = run_pandoc(
         [
             "--sandbox",  # the writer reads nothing but the template named here
@@ -119,7 +120,7 @@ def to_html(ast: dict[str, Any], config: Config) -> str:
             "--toc-depth=3",
             "--section-divs",
         ],
-        input_bytes=dumps(ast),
+        input_bytes=payload,
         what="pandoc (HTML para el PDF)",
     )
     return result.stdout.decode("utf-8")
@@ -140,9 +141,13 @@ class PdfFormat:
     ) -> dict[str, object]:
         # The workers' fork server starts now, while pandoc writes the HTML (seconds, for a long document).
         with _Layouts(config, dest.parent, [len(s.text) for s in doc.sources]) as layouts:
-            # The DOCX renders alongside; its name is known now, its file is only waited for when attached.
-            ast, notes = pdf_ast(doc, identity, f"{doc.name}{DocxFormat.suffix}")
-            html = to_html(ast, config)
+            # The DOCX renders alongside; its name is known now, its file is only waited for when attached. Its
+            # pandoc waits for this one's (the layout waits for the HTML; the DOCX only at the end), so that two
+            # whole-document pandoc processes never run at once.
+            with PANDOC_TURNS.urgent():
+                ast, notes = pdf_ast(doc, identity, f"{doc.name}{DocxFormat.suffix}")
+                html = to_html(ast, config)
+                del ast  # the copy made for pandoc is not kept through the layout
             facts: dict[str, object] = {}
             if not layouts.split:  # a short document: one layout, where splitting would only add work
                 whole = Job(html, WHOLE, config.templates_dir.as_uri() + "/", str(config.templates_dir),
