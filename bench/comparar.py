@@ -216,6 +216,7 @@ def main(sizes: list[int], rounds: int) -> None:
     pandoc = pandoc_path()
     quarto = shutil.which("quarto")
     rows: list[tuple[int, int, str, Measure]] = []
+    previews: list[tuple[int, float, float]] = []
     for pages in sizes:
         with tempfile.TemporaryDirectory(prefix=f"imprenta-bench-{pages}-") as tmp:
             root = Path(tmp)
@@ -257,11 +258,66 @@ def main(sizes: list[int], rounds: int) -> None:
             for name in ("ingenuo", "completa", "mismo-estilo", "sin-cambios", "un-parrafo"):
                 rows.append((pages, count if name == "ingenuo" else _pages(root / "entero.pdf")
                              if name == "mismo-estilo" else ours, name, median(found[name])))
+            previews.append((pages, *preview_latency(root, master, middle, rounds)))
             if quarto:
                 qmd = root / "quarto.qmd"
                 qmd.write_text("---\ntitle: Prueba\ntoc: true\n---\n\n" + combined.read_text(encoding="utf-8"), encoding="utf-8")
                 rows.append((pages, ours, "quarto", measure([quarto, "render", str(qmd), "--to", "docx,typst"], root)))
     _print(rows, rounds)
+    for pages, shown, built in previews:
+        print(f"{pages} págs.: vista previa de --vigilar, del guardado a la recarga en el navegador {shown:.2f} s "
+              f"(objetivo < 1 s); la compilación completa detrás, {built:.2f} s")
+
+
+def preview_latency(root: Path, master: Path, part: Path, rounds: int) -> tuple[float, float]:
+    """--vigilar with its browser preview: the seconds from saving a one-paragraph edit of a part to the preview's
+    reload event (what a browser tab hears), and to the second event, once the whole build behind it published.
+    Medians over the rounds; each round waits for the build behind before the next edit."""
+    import re
+    import urllib.request
+
+    cmd = [PYTHON, "-u", str(REPO / "build.py"), "--vigilar", "--puerto", "0", "--fuente", str(master),
+           "--salida", str(root / "salida"), "--cache", str(root / ".cache"), "--plantillas", str(root / "plantillas")]
+    process = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    url = ""
+    for line in process.stdout:
+        if found := re.match(r"vista previa: (http://\S+)", line):
+            url = found.group(1)
+        if line.startswith("vigilando"):
+            break
+    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # type: ignore[union-attr]
+    events: list[float] = []
+    arrived = threading.Condition()
+
+    def listen() -> None:
+        with urllib.request.urlopen(url + "_imprenta/cambios") as stream:
+            for raw in stream:
+                if raw.startswith(b"data:"):
+                    with arrived:
+                        events.append(time.monotonic())
+                        arrived.notify_all()
+
+    threading.Thread(target=listen, daemon=True).start()
+    with arrived:
+        arrived.wait_for(lambda: events, 30)
+    original = part.read_text(encoding="utf-8")
+    first = next(line for line in original.splitlines() if line and not line.startswith(("#", "-", "|", "!", "[", ":")))
+    shown, built = [], []
+    try:
+        for turn in range(rounds):
+            seen = len(events)
+            saved = time.monotonic()
+            part.write_text(original.replace(first, first + f" Frase añadida {turn}.", 1), encoding="utf-8")
+            with arrived:
+                arrived.wait_for(lambda n=seen: len(events) >= n + 2, 600)
+            shown.append(events[seen] - saved)
+            built.append(events[seen + 1] - saved)
+    finally:
+        part.write_text(original, encoding="utf-8")
+        process.send_signal(2)
+        process.wait(60)
+    return sorted(shown)[len(shown) // 2], sorted(built)[len(built) // 2]
 
 
 def _pages(pdf: Path) -> int:

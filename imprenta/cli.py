@@ -120,7 +120,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--confianza", type=Path, action="append", default=[], metavar="CA.pem",
                    help="con verificar: certificado de una autoridad de confianza (se puede repetir)")
     p.add_argument("--vigilar", action="store_true",
-                   help="compila y vuelve a compilar cada vez que cambia algo en fuente/, imagenes/ o plantillas/")
+                   help="compila y vuelve a compilar cada vez que cambia algo en fuente/, imagenes/ o plantillas/, "
+                        "y muestra la edición web en el navegador (http://127.0.0.1:8000/), que se recarga sola: "
+                        "una parte editada se ve al instante, mientras el PDF y el DOCX se rehacen detrás")
+    p.add_argument("--puerto", type=int, default=8000, metavar="N",
+                   help="con --vigilar: el puerto de la vista previa (por defecto 8000; 0: uno libre; -1: sin vista "
+                        "previa)")
     p.add_argument("--estricto", action="store_true", help="los avisos también detienen la compilación")
     p.add_argument("--depurar", action="store_true", help="muestra detalles y, ante un fallo, la traza completa")
     p.add_argument("--silencioso", action="store_true", help="muestra solo avisos y errores")
@@ -179,9 +184,17 @@ def _unchanged(config: Config) -> bool:
     return True
 
 
-def _watch(config: Config) -> int:
+def _watch(config: Config, port: int | None) -> int:
     from .pipeline import build
+    from .preview import Preview
     from .watch import watch
+
+    preview = None
+    if port is not None:
+        # The web edition is built too: the preview serves it, and shows an edited part at once from that part alone.
+        if "html" not in config.formats:
+            config = dataclasses.replace(config, formats=(*config.formats, "html"))
+        preview = Preview(config, port)
 
     def once() -> None:
         problems = Problems(strict=config.strict)
@@ -190,12 +203,18 @@ def _watch(config: Config) -> int:
         finally:
             problems.report()
         log.info("listo en %.1f s: %s", result.seconds, ", ".join(display_path(p) for p in result.outputs.values()))
+        if preview is not None and "html" in result.outputs:
+            preview.published(result.outputs["html"])
+            log.info("vista previa: %s", preview.url)
 
     stop = threading.Event()
     try:
-        watch(config, once, stop)
+        watch(config, once, stop, preview=preview.show_parts if preview is not None else None)
     except KeyboardInterrupt:
         log.info("fin de la vigilancia")
+    finally:
+        if preview is not None:
+            preview.close()
     return 0
 
 
@@ -359,7 +378,7 @@ def _run(args: argparse.Namespace, problems: Problems) -> int:
                           "solo verificar, observaciones y revisar reciben archivos; la fuente se indica con --fuente")
     config = _build_config(args, config)
     if args.vigilar:
-        return _watch(config)
+        return _watch(config, None if args.puerto < 0 else args.puerto)
     if config.signature is None and _unchanged(config):  # a signature is made anew every time: never skipped
         return 0
     from .pipeline import build

@@ -12,8 +12,8 @@ from .errors import ImprentaError, display_path
 
 log = logging.getLogger(__name__)
 
-INTERVAL = 0.5  # seconds between two looks at the folders
-SETTLE = 0.3  # an editor saving several files at once: wait until they are all written
+INTERVAL = 0.2  # seconds between two looks at the folders (a few hundred stat calls: nothing)
+SETTLE = 0.1  # an editor saving several files at once: wait until they are all written
 
 
 def watched_folders(config: Config) -> list[Path]:
@@ -38,10 +38,16 @@ def snapshot(folders: list[Path]) -> dict[Path, tuple[int, int]]:
     return found
 
 
-def watch(config: Config, build_once: Callable[[], None], stop: threading.Event, interval: float = INTERVAL) -> int:
-    """Build now, then again after every change, until stop is set (Ctrl+C in the command line)."""
+def watch(config: Config, build_once: Callable[[], None], stop: threading.Event, interval: float = INTERVAL,
+          preview: Callable[[list[Path]], object] | None = None) -> int:
+    """Build now, then again after every change, until stop is set (Ctrl+C in the command line).
+
+    After the first build, builds run behind the watch, one at a time: a change saved while one runs is seen at
+    once and built next. With a preview (the browser view of --vigilar), every change is first handed to it, so
+    that a part's new text shows before the whole build that follows."""
     folders = watched_folders(config)
     builds = 0
+    wanted = threading.Event()
 
     def run() -> None:
         nonlocal builds
@@ -53,18 +59,32 @@ def watch(config: Config, build_once: Callable[[], None], stop: threading.Event,
             if exc.hint:
                 log.error("    sugerencia: %s", exc.hint)
 
+    def builder() -> None:
+        while not stop.is_set():
+            if wanted.wait(interval):
+                wanted.clear()
+                run()
+
     seen = snapshot(folders)  # taken before building: a change saved during the build triggers the next one
     run()
     log.info("vigilando %s (Ctrl+C para terminar)", ", ".join(f"{display_path(f)}/" for f in folders))
-    while not stop.wait(interval):
-        current = snapshot(folders)
-        if current == seen:
-            continue
-        stop.wait(SETTLE)
-        current = snapshot(folders)
-        changed = sorted(set(current.items()) ^ set(seen.items()))
-        names = sorted({display_path(path) for path, _ in changed})
-        log.info("cambió %s: se vuelve a compilar", ", ".join(names[:3]) + (" …" if len(names) > 3 else ""))
-        seen = current
-        run()
+    behind = threading.Thread(target=builder, name="compilacion", daemon=True)
+    behind.start()
+    try:
+        while not stop.wait(interval):
+            current = snapshot(folders)
+            if current == seen:
+                continue
+            stop.wait(SETTLE)
+            current = snapshot(folders)
+            changed = sorted({path for path, _ in set(current.items()) ^ set(seen.items())})
+            names = [display_path(path) for path in changed]
+            log.info("cambió %s: se vuelve a compilar", ", ".join(names[:3]) + (" …" if len(names) > 3 else ""))
+            seen = current
+            if preview is not None:
+                preview([path for path in changed if path in current])
+            wanted.set()
+    finally:
+        stop.set()
+        behind.join(timeout=60)  # a build under way ends (or fails at once, when Ctrl+C stopped its programs)
     return builds

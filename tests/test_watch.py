@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -72,7 +73,8 @@ def test_vigilar_from_the_command_line(mini: Project) -> None:
     from conftest import REPO
 
     process = subprocess.Popen(
-        [sys.executable, str(REPO / "build.py"), "--vigilar", "--fuente", str(mini.master), "--salida", str(mini.salida),
+        [sys.executable, str(REPO / "build.py"), "--vigilar", "--puerto", "-1", "--fuente", str(mini.master),
+         "--salida", str(mini.salida),
          "--plantillas", str(mini.root / "plantillas"), "--cache", str(mini.cache)],
         cwd=mini.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
@@ -108,3 +110,85 @@ def test_progress_of_the_layout_is_shown(mini: Project, capsys: pytest.CaptureFi
     assert run.code == 0
     assert re.search(r"maquetando indice\.pdf: \d+ páginas \(\d+ s\)", run.log), run.log
     assert "listo en " in run.log and "indice.pdf " in run.log.split("listo en ")[1]  # the stage's own time
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="falta Chromium: bash probar.sh instala el paquete chromium")
+def test_the_preview_shows_an_edited_part_before_the_whole_build(mini: Project) -> None:
+    """--vigilar serves the web edition on loopback; a browser on a part's page reloads by itself when the part is
+    saved, first with the page rewritten from that part alone, then with the whole build's edition."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from playwright.sync_api import sync_playwright
+
+    from conftest import REPO
+
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--vigilar", "--puerto", "0", "--fuente", str(mini.master),
+         "--salida", str(mini.salida), "--plantillas", str(mini.root / "plantillas"), "--cache", str(mini.cache)],
+        cwd=mini.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    watchdog = threading.Timer(300, process.kill)
+    watchdog.start()
+    lines: list[str] = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("vigilando"):
+            break
+    url = next(m.group(1) for line in lines if (m := re.match(r"vista previa: (http://127\.0\.0\.1:\d+/)", line)))
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    manifest = json.loads((mini.salida / "indice-web/sitio.json").read_text(encoding="utf-8"))
+    page_file = manifest["partes"]["partes/primera.md"]["pagina"]
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(url + page_file, wait_until="networkidle")
+            assert "Texto de la primera parte" in page.inner_text("main")
+            reloads: list[str] = []
+            page.on("load", lambda: reloads.append(page.url))
+
+            part = mini.root / "fuente/partes/primera.md"
+            part.write_text(part.read_text(encoding="utf-8") + "\nUn párrafo escrito con la vista previa abierta.\n",
+                            encoding="utf-8")
+            # No click, no reload by hand: the page hears of the change and reloads itself.
+            page.get_by_text("Un párrafo escrito con la vista previa abierta.").wait_for(timeout=60_000)
+            assert _wait_for(lambda: sum(line.startswith("listo en") for line in lines) == 2, 120)
+            for _ in range(300):  # Playwright hands events over only while it is called: wait through it
+                if len(reloads) >= 2:
+                    break
+                page.wait_for_timeout(100)
+            assert len(reloads) >= 2, reloads  # the preview, then the whole build's edition
+            log = "".join(lines)
+            shown = log.index(f"vista previa: {page_file} actualizada en")
+            assert shown < log.rindex("listo en")  # the part was shown before the whole build ended
+            page.get_by_text("Un párrafo escrito con la vista previa abierta.").wait_for(timeout=30_000)
+            # What the page holds works: the link back to the master's heading, the figure.
+            href = page.get_by_role("link", name="introducción").get_attribute("href")
+            assert href == "index.html#introduccion"
+            assert page.eval_on_selector("main img", "i => i.complete && i.naturalWidth > 0")
+            assert not errors, errors  # the reload script and its event stream pass the pages' CSP
+            browser.close()
+        # The reload script is added as the page is served: the published edition has none of it.
+        assert "_imprenta" not in (mini.salida / "indice-web" / page_file).read_text(encoding="utf-8")
+        # A change to the master is not a part alone on its page: only the whole build shows it.
+        mini.master.write_text(mini.master.read_text(encoding="utf-8") + "\nOtro párrafo del maestro.\n",
+                               encoding="utf-8")
+        assert _wait_for(lambda: sum(line.startswith("listo en") for line in lines) == 3, 120)
+        assert "".join(lines).count("actualizada en") == 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+        watchdog.cancel()
+    assert process.returncode == 0, "".join(lines)

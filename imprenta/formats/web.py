@@ -148,6 +148,26 @@ def _skeleton(doc: Document, identity: Identity, page: Page, pages: list[Page], 
 """
 
 
+def page_body(blocks: list[Element], api_version: list[int], file: str, where: Mapping[str, str]) -> str:
+    """The HTML of one page's content: links to anchors on other pages point there, images at img/."""
+
+    def relink(el: Element) -> None:
+        if el["t"] == "Link" and el["c"][2][0].startswith("#"):
+            anchor = el["c"][2][0][1:]
+            target = where.get(anchor)
+            if target and target != file:
+                el["c"][2][0] = target if target.removesuffix(".html") == anchor else f"{target}#{anchor}"
+        elif el["t"] == "Image" and not el["c"][2][0].startswith(("img/", "data:")):
+            el["c"][2][0] = f"img/{el['c'][2][0]}"
+
+    walk(blocks, relink)
+    fragment = {"pandoc-api-version": api_version, "meta": {}, "blocks": blocks}
+    body = run_pandoc(["--sandbox", "--from", "json", "--to", "html5", "--wrap=none", "--section-divs"],
+                      input_bytes=dumps(fragment), what=f"pandoc (página {file})").stdout.decode("utf-8")
+    # A wide table scrolls sideways on a phone: the keyboard must reach it too (axe: scrollable-region-focusable).
+    return body.replace("<table>", '<table tabindex="0">').replace("<table ", '<table tabindex="0" ')
+
+
 def _cover(doc: Document) -> list[Element]:
     """index.html opens with what the PDF's cover says, as a heading and a paragraph."""
     meta = doc.meta
@@ -187,29 +207,14 @@ class WebFormat:
                      for fmt, label in (("pdf", "Edición oficial"), ("docx", "Copia editable"), ("odt", "OpenDocument"))
                      if fmt in config.formats or (config.output_dir / f"{doc.name}.{fmt}").exists()]
         for position, page in enumerate(pages):
-            def relink(el: Element, file: str = page.file) -> None:
-                if el["t"] == "Link" and el["c"][2][0].startswith("#"):
-                    anchor = el["c"][2][0][1:]
-                    target = where.get(anchor)
-                    if target and target != file:
-                        el["c"][2][0] = target if target.removesuffix(".html") == anchor else f"{target}#{anchor}"
-                elif el["t"] == "Image" and not el["c"][2][0].startswith(("img/", "data:")):
-                    el["c"][2][0] = f"img/{el['c'][2][0]}"
-
-            walk(page.blocks, relink)
-            fragment = {"pandoc-api-version": doc.api_version, "meta": {}, "blocks": page.blocks}
-            body = run_pandoc(["--sandbox", "--from", "json", "--to", "html5", "--wrap=none", "--section-divs"],
-                              input_bytes=dumps(fragment),
-                              what=f"pandoc (página {page.file})").stdout.decode("utf-8")
-            # A wide table scrolls sideways on a phone: the keyboard must reach it too (axe: scrollable-region-focusable).
-            body = body.replace("<table>", '<table tabindex="0">').replace("<table ", '<table tabindex="0" ')
+            body = page_body(page.blocks, doc.api_version, page.file, where)
             (dest / page.file).write_text(_skeleton(doc, identity, page, pages, position, body, downloads),
                                           encoding="utf-8")
-        self._assets(config, dest)
+        self._assets(config, dest, pages, where)
         return {"páginas": len(pages)}
 
     @staticmethod
-    def _assets(config: Config, dest: Path) -> None:
+    def _assets(config: Config, dest: Path, pages: list[Page], where: dict[str, str]) -> None:
         """The style sheet, emblem and fonts, then the search index and its interface (no CDN, nothing remote)."""
         shutil.copyfile(config.templates_dir / STYLE, dest / STYLE)
         shutil.copyfile(config.templates_dir / "emblema.svg", dest / "emblema.svg")
@@ -219,6 +224,18 @@ class WebFormat:
         (dest / "buscar.js").write_text(SEARCH_SCRIPT, encoding="utf-8")
         run_tool([sys.executable, "-m", "pagefind", "--site", str(dest), "--quiet"], what="Pagefind (índice de búsqueda)",
                  timeout=300)
-        manifest = {"paginas": sorted(p.name for p in dest.glob("*.html"))}
+        # What the preview of --vigilar needs to rewrite one page from its part alone (see preview.py): the page of
+        # each part file, whether the page holds anything besides that part, and the page of every anchor.
+        parts: dict[str, dict[str, object]] = {}
+        for page in pages[1:]:
+            top = next((b for b in page.blocks if b["t"] == "Div" and "parte" in b["c"][0][1]), None)
+            if top is None:
+                continue
+            entry = {"pagina": page.file, "ancla": top["c"][0][0], "fuente": dict(top["c"][0][2]).get("fuente", ""),
+                     "sola": len(page.blocks) == 1}
+            # A part listed inside another (and so on its page) is previewed through the part that lists it.
+            walk(top, lambda el, e=entry: parts.setdefault(dict(el["c"][0][2]).get("fuente", ""), e)
+                 if el["t"] == "Div" and "parte" in el["c"][0][1] else None)
+        manifest = {"paginas": sorted(p.name for p in dest.glob("*.html")), "partes": parts, "anclas": where}
         (dest / "sitio.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 

@@ -657,3 +657,23 @@ def read_document(config: Config, problems: Problems) -> Document:
     project = load_project(config, problems)
     doc = assemble(project, problems)  # every part parsed once; anchors and links resolved across parts
     return number_floats(doc)  # after assembly: numbers run across parts, in document order
+
+
+def read_part(config: Config, path: Path, anchor: str, problems: Problems) -> Document:
+    """One part alone, as the document's part Div (`anchor`, its file as `fuente`): what the preview of --vigilar
+    shows while the whole build runs. Read as a loose file: links to other files are left as written (the preview
+    points them at their pages), the parts it would list are not read, and its figures are numbered from 1."""
+    project = load_project(config, problems)
+    source = read_source(path, problems, project.master.location(1))
+    problems.stop_if_errors()
+    assert source is not None  # read_source reports every reason it gives none
+    assembler = _Assembler(problems, config.cache_dir, config.master.parent, loose=True, draft=True,
+                           root=project.root)
+    node = assembler.run([source])[0]
+    problems.stop_if_errors()
+    shown = path.resolve().relative_to(config.master.parent.resolve()).as_posix()
+    blocks = [{"t": "Div", "c": [[anchor, ["parte"], [["fuente", shown]]], assembler.splice(node)]}]
+    doc = Document(meta=project.meta, master=project.master, sources=assembler.sources, blocks=blocks,
+                   headings=assembler.headings, images=assembler.images, api_version=assembler.api_version,
+                   content_dir=project.content_dir)
+    return number_floats(doc)
