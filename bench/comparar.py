@@ -202,7 +202,7 @@ def imprenta_html(master: Path, root: Path) -> Path:
     doc = read_document(config, problems)
     prepare_images(doc, accepted_kinds(["pdf"]), config, Cache(config.cache_dir), problems)
     ast, _ = pdf_ast(doc, identify(doc), f"{doc.name}.docx")
-    html = to_html(ast, config)
+    html = to_html(ast, config, Cache(config.cache_dir))
     for url, path in _images(doc):
         html = html.replace(url, Path(path).as_uri())
     out = root / "plantillas" / "imprenta-entero.html"  # beside the stylesheet it links

@@ -71,8 +71,8 @@ LARGE_PANDOC_INPUT = 1_000_000
 
 
 class PandocTurns:
-    """Large pandoc runs one at a time. A run announced as urgent (the PDF's HTML, which the layout waits for)
-    goes before the others that wait: a run not urgent waits while an urgent one is announced and not yet done."""
+    """Large pandoc runs one at a time. While a format announces urgent work (the PDF writing the HTML that the
+    layout waits for), its own runs go first and the others wait until it is done."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
@@ -81,23 +81,20 @@ class PandocTurns:
 
     @contextlib.contextmanager
     def urgent(self) -> Iterator[None]:
-        """Within this block, this thread's large runs go first (announce it before the others reach theirs)."""
+        """Within this block, runs made with urgent=True go before the others (announce it early)."""
         with self._changed:
             self._urgent += 1
-        _URGENT.active = True
         try:
             yield
         finally:
-            _URGENT.active = False
             with self._changed:
                 self._urgent -= 1
                 self._changed.notify_all()
 
     @contextlib.contextmanager
-    def turn(self) -> Iterator[None]:
-        first = getattr(_URGENT, "active", False)
+    def turn(self, urgent: bool = False) -> Iterator[None]:
         with self._changed:
-            self._changed.wait_for(lambda: not self._busy and (first or not self._urgent))
+            self._changed.wait_for(lambda: not self._busy and (urgent or not self._urgent))
             self._busy = True
         try:
             yield
@@ -107,14 +104,15 @@ class PandocTurns:
                 self._changed.notify_all()
 
 
-_URGENT = threading.local()
 PANDOC_TURNS = PandocTurns()
 
 
-def run_pandoc(args: list[str], *, input_bytes: bytes, what: str, env: dict[str, str] | None = None) -> ToolResult:
+def run_pandoc(args: list[str], *, input_bytes: bytes, what: str, env: dict[str, str] | None = None,
+               urgent: bool = False) -> ToolResult:
     """Run the bundled pandoc on input_bytes under its heap, memory and time limits (see above); a large input
     waits for its turn (see PandocTurns)."""
-    with PANDOC_TURNS.turn() if len(input_bytes) > LARGE_PANDOC_INPUT else contextlib.nullcontext():
+    large = len(input_bytes) > LARGE_PANDOC_INPUT
+    with PANDOC_TURNS.turn(urgent) if large else contextlib.nullcontext():
         return run_tool(
             [pandoc_path(), "+RTS", f"-M{PANDOC_HEAP_MB}m", "-RTS", *args],
             input_bytes=input_bytes,
