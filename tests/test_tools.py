@@ -21,7 +21,8 @@ def test_large_pandoc_runs_take_turns_and_the_urgent_one_goes_first() -> None:
 
     def convert(name: str, urgent: bool) -> None:
         def run() -> None:
-            out = run_pandoc(["--from", "json", "--to", "plain"], input_bytes=_large_document(name), what=name)
+            out = run_pandoc(["--from", "json", "--to", "plain"], input_bytes=_large_document(name), what=name,
+                             urgent=urgent)
             assert out.stdout.startswith(name.encode())
             finished.append(name)
 
