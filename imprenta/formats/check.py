@@ -22,6 +22,7 @@ from ..errors import Location, Problems
 from ..pandocast import Element, stringify
 from ..templates.spec import BOX_CLASSES, NS, style_name
 
+SOFT_HYPHEN = "\x02"  # what PDFium gives for a hyphen at the end of a line (see check_outputs)
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 KINDS = {"tables": ("tabla", "tablas"), "code": ("bloque de código", "bloques de código"), "boxes": ("recuadro", "recuadros")}
 
@@ -263,11 +264,13 @@ def check_outputs(doc: Document, outputs: Mapping[str, Path], problems: Problems
                 problems.error(doc.master.location(1), f"{label} tiene {tables} tablas y el documento {total}",
                                "salida.incompleta", "informe del error: una tabla se perdió al maquetar")
             # The text of a laid-out page does not keep reading order across boxes: counted, not sought in order.
-            solid = _solid(text)
+            # PDFium gives a hyphen that ends a line as U+0002, whether the author wrote it (a code line broken
+            # after "cmdb-") or the layout did (a word split in two): a piece is sought both ways.
+            solids = (_solid(text.replace(SOFT_HYPHEN, "-")), _solid(text.replace(SOFT_HYPHEN, "")))
             for kind, texts in (("el bloque de código que empieza", want.code_texts),
                                 ("el recuadro", want.box_titles)):
                 for piece in sorted(set(texts)):
-                    if solid.count(_solid(piece)) < texts.count(piece):
+                    if max(solid.count(_solid(piece)) for solid in solids) < texts.count(piece):
                         problems.error(doc.master.location(1), f"falta en {label} {kind} «{piece[:60]}»",
                                        "salida.incompleta", "informe del error: ese contenido se perdió al maquetar")
         else:
