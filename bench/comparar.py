@@ -48,6 +48,13 @@ class Measure:
     wall: float
     cpu: float
     peak_mb: float
+    stages: dict[str, float] | None = None  # peak memory (MB) of each stage of a build, when its log says them
+
+
+# The build's own progress lines that open each stage (IMPRENTA_PROGRESO=1 adds the layout's), and its name here.
+STAGES = [("[1/4]", "lectura"), ("[2/4]", "imágenes"), ("[3/4]", "HTML y DOCX"), ("      maquetando", "maquetación"),
+          ("      uniendo", "unión"), ("      terminando", "unión"), ("      comprobando", "comprobación"),
+          ("[4/4]", "publicación")]
 
 
 SAMPLE_SECONDS = 0.1
@@ -94,43 +101,64 @@ def _cpu(pid: int) -> float:
 
 
 def measure(cmd: list[str], cwd: Path) -> Measure:
-    """Run a command to completion: its wall time, and the CPU time and peak memory of its process tree."""
+    """Run a command to completion: its wall time, and the CPU time and peak memory of its process tree; for a
+    build, also the peak of each of its stages (samples are put in the stage the build's log last opened)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, "IMPRENTA_PROGRESO": "1"})
     peak = 0
     cpu: dict[int, float] = {}
+    stage = ""
+    stages: dict[str, int] = {}
+    err: list[bytes] = []
     done = threading.Event()
+
+    def read() -> None:
+        nonlocal stage
+        assert process.stderr is not None
+        for line in process.stderr:
+            err.append(line)
+            text = line.decode("utf-8", "replace")
+            stage = next((name for start, name in STAGES if text.startswith(start)), stage)
 
     def sample() -> None:
         nonlocal peak
         while True:  # a first sample at once: a short run is seen at least once
             pids = _tree(process.pid)
-            peak = max(peak, sum(_pss(pid) for pid in pids))
+            total = sum(_pss(pid) for pid in pids)
+            peak = max(peak, total)
+            if stage:
+                stages[stage] = max(stages.get(stage, 0), total)
             for pid in pids:
                 cpu[pid] = max(cpu.get(pid, 0.0), _cpu(pid))
             if done.wait(SAMPLE_SECONDS):
                 break
 
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, err = process.communicate()
+    process.wait()
     wall = time.monotonic() - started
     done.set()
     sampler.join()
+    reader.join()
     if process.returncode != 0:
-        raise SystemExit(f"falló: {' '.join(cmd)}\n{err.decode(errors='replace')[-2000:]}")
+        raise SystemExit(f"falló: {' '.join(cmd)}\n{b''.join(err).decode(errors='replace')[-2000:]}")
     # A run shorter than a sample is seen by no sample: the CPU of the processes it waited for is its floor.
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measure(wall, max(sum(cpu.values()), waited), peak / 1e6)
+    return Measure(wall, max(sum(cpu.values()), waited), peak / 1e6, {k: v / 1e6 for k, v in stages.items()} or None)
 
 
 def median(measures: list[Measure]) -> Measure:
     import statistics
 
+    names = [name for m in measures for name in (m.stages or {})]
+    stages = {name: statistics.median((m.stages or {}).get(name, 0.0) for m in measures) for name in dict.fromkeys(names)}
     return Measure(statistics.median(m.wall for m in measures), statistics.median(m.cpu for m in measures),
-                   statistics.median(m.peak_mb for m in measures))
+                   statistics.median(m.peak_mb for m in measures), stages or None)
 
 
 def generate(root: Path, pages: int, seed: int = 7) -> tuple[Path, list[Path]]:
@@ -233,7 +261,7 @@ def main(sizes: list[int], rounds: int) -> None:
             whole = imprenta_html(master, root)
             single = [PYTHON, "-c", f"import weasyprint; weasyprint.HTML({str(whole)!r}).write_pdf({str(root / 'entero.pdf')!r})"]
             build = [PYTHON, str(REPO / "build.py"), "--fuente", str(master), "--salida", str(root / "salida"),
-                     "--cache", str(root / ".cache"), "--plantillas", str(root / "plantillas"), "--silencioso"]
+                     "--cache", str(root / ".cache"), "--plantillas", str(root / "plantillas")]  # its stage lines mark the stages
             found: dict[str, list[Measure]] = {}
             middle = parts[len(parts) // 2]
             original = middle.read_text(encoding="utf-8")
@@ -347,6 +375,10 @@ def _print(rows: list[tuple[int, int, str, Measure]], rounds: int) -> None:
               f"sin cambios {same.wall:.2f} s (objetivo < 0,2 s) · un párrafo/completa {one.wall / full[pages].wall:.2f} "
               f"(objetivo {target_one}) · memoria/ingenuo {full[pages].peak_mb / naive[pages].peak_mb:.2f} "
               "(objetivo ≤ 1,5 a 400 págs.)")
+    for pages, m in full.items():
+        if m.stages:
+            print(f"{pages} págs., completa, memoria en el pico de cada etapa (MB): "
+                  + " · ".join(f"{name} {mb:.0f}" for name, mb in m.stages.items()))
     if 100 in full and 400 in full:
         print(f"crecimiento 400/100 págs.: {full[400].wall / full[100].wall:.2f} (objetivo ≤ 4,5)")
     print(json.dumps({"filas": [[p, c, n, round(m.wall, 3), round(m.cpu, 3), round(m.peak_mb)] for p, c, n, m in rows]}))

@@ -113,6 +113,7 @@ def render(doc: Document, identity: Identity, config: Config, names: tuple[str, 
         staged = {name: future.result() for name, future in futures.items()}
     problems.report()
     problems.stop_if_errors()
+    log.info("      comprobando que no falte nada en %s", ", ".join(path.name for path in staged.values()))
     check_outputs(doc, staged, problems)  # nothing lost: every heading, table, code block and box is in each output
     problems.report()
     problems.stop_if_errors()

@@ -12,8 +12,8 @@ from .errors import ImprentaError, display_path
 
 log = logging.getLogger(__name__)
 
-INTERVAL = 0.2  # seconds between two looks at the folders (a few hundred stat calls: nothing)
-SETTLE = 0.1  # an editor saving several files at once: wait until they are all written
+INTERVAL = 0.1  # seconds between two looks at the folders (a few hundred stat calls: nothing)
+SETTLE = 0.05  # an editor saving several files at once: wait until they are all written
 
 
 def watched_folders(config: Config) -> list[Path]:

@@ -250,7 +250,12 @@ class PdfFormat:
                     return merge(paths[0], paths[1:], furniture, dest, attachments)
         self._report_notes(laid_out, offsets, notes, problems)
         self._report(sorted({w for laid in laid_out for w in laid.warnings}), config, problems)
-        return {"páginas": publish(self._attachments(doc, identity, inputs["docx"])), **facts}
+        attachments = self._attachments(doc, identity, inputs["docx"])
+        if len(laid_out) > 1:
+            log.info("      uniendo %s: %d trozos, el pie de página y los adjuntos", dest.name, len(laid_out))
+        else:
+            log.info("      terminando %s: los adjuntos", dest.name)
+        return {"páginas": publish(attachments), **facts}
 
     @staticmethod
     def _lay_out(
