@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,7 +18,7 @@ from imprenta.config import Config
 from imprenta.errors import ConfigError
 from imprenta.watch import watch, watched_folders
 
-from conftest import Project
+from conftest import REPO, Project
 
 
 def _config(project: Project) -> Config:
@@ -64,28 +68,28 @@ def test_watch_rebuilds_on_change_and_survives_a_failure(mini: Project, caplog: 
     assert not thread.is_alive()
 
 
-def test_vigilar_from_the_command_line(mini: Project) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    from conftest import REPO
-
+def _start_watching(project: Project, port: str) -> tuple[subprocess.Popen[str], threading.Timer, list[str]]:
+    """`build.py --vigilar` on the project, read until it watches; a watch that hangs is killed, never the suite."""
     process = subprocess.Popen(
-        [sys.executable, str(REPO / "build.py"), "--vigilar", "--puerto", "-1", "--fuente", str(mini.master),
-         "--salida", str(mini.salida),
-         "--plantillas", str(mini.root / "plantillas"), "--cache", str(mini.cache)],
-        cwd=mini.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [sys.executable, str(REPO / "build.py"), "--vigilar", "--puerto", port, "--fuente", str(project.master),
+         "--salida", str(project.salida), "--plantillas", str(project.root / "plantillas"), "--cache", str(project.cache)],
+        cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    assert process.stdout is not None
-    watchdog = threading.Timer(180, process.kill)  # a watch that never rebuilds fails the test, never hangs it
+    watchdog = threading.Timer(300, process.kill)
     watchdog.start()
     lines: list[str] = []
+    assert process.stdout is not None
     for line in process.stdout:
         lines.append(line)
         if line.startswith("vigilando"):
             break
+    return process, watchdog, lines
+
+
+def test_vigilar_from_the_command_line(mini: Project) -> None:
+    process, watchdog, lines = _start_watching(mini, "-1")
+    assert process.stdout is not None
     first = (mini.salida / "indice.pdf").read_bytes()
     with (mini.root / "fuente/partes/primera.md").open("a", encoding="utf-8") as fh:
         fh.write("\nUn párrafo añadido mientras se vigila.\n")
@@ -120,29 +124,10 @@ def test_the_preview_shows_an_edited_part_before_the_whole_build(mini: Project) 
     """--vigilar serves the web edition on loopback; a browser on a part's page reloads by itself when the part is
     saved, first with the page rewritten from that part alone, then with the whole build's edition."""
     import json
-    import os
-    import signal
-    import subprocess
-    import sys
 
     from playwright.sync_api import sync_playwright
 
-    from conftest import REPO
-
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "build.py"), "--vigilar", "--puerto", "0", "--fuente", str(mini.master),
-         "--salida", str(mini.salida), "--plantillas", str(mini.root / "plantillas"), "--cache", str(mini.cache)],
-        cwd=mini.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    watchdog = threading.Timer(300, process.kill)
-    watchdog.start()
-    lines: list[str] = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith("vigilando"):
-            break
+    process, watchdog, lines = _start_watching(mini, "0")
     url = next(m.group(1) for line in lines if (m := re.match(r"vista previa: (http://127\.0\.0\.1:\d+/)", line)))
     reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)  # type: ignore[arg-type]
     reader.start()
