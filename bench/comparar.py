@@ -220,7 +220,8 @@ def imprenta_html(master: Path, root: Path) -> Path:
     from imprenta.config import Config
     from imprenta.errors import Problems
     from imprenta.formats import accepted_kinds
-    from imprenta.formats.pdf.render import _images, pdf_ast, to_html
+    from imprenta.formats.pdf.pieces import pdf_html
+    from imprenta.formats.pdf.render import _images
     from imprenta.identity import identify
     from imprenta.images import prepare_images
     from imprenta.source.assemble import read_document
@@ -229,8 +230,7 @@ def imprenta_html(master: Path, root: Path) -> Path:
     problems = Problems()
     doc = read_document(config, problems)
     prepare_images(doc, accepted_kinds(["pdf"]), config, Cache(config.cache_dir), problems)
-    ast, _ = pdf_ast(doc, identify(doc), f"{doc.name}.docx")
-    html = to_html(ast, config, Cache(config.cache_dir))
+    html, _ = pdf_html(doc, identify(doc), f"{doc.name}.docx", config, Cache(config.cache_dir))
     for url, path in _images(doc):
         html = html.replace(url, Path(path).as_uri())
     out = root / "plantillas" / "imprenta-entero.html"  # beside the stylesheet it links

@@ -161,21 +161,20 @@ class Document:
     def ast_for(self, output: str) -> dict[str, Any]:
         """A copy of the AST with each image pointing at the variant made for this output."""
         blocks = json.loads(json.dumps(self.blocks))  # a deep copy, several times faster than copy.deepcopy
-
-        def visit(el: Element) -> None:
-            if el["t"] == "Image":
-                target = el["c"][2]
-                if target[0].startswith(IMAGE_PLACEHOLDER):
-                    image = self.images[int(target[0][len(IMAGE_PLACEHOLDER):])]
-                    variant = image.variants[output]
-                    # Images are named by content, not by their path in the cache or the project: the same
-                    # sources then give the same bytes wherever they are built (pandoc writes the name into the DOCX).
-                    target[0] = image_url(variant.path) if output == "pdf" else content_name(variant.path)
-                    attrs = el["c"][0]
-                    if variant.width_cm and not any(k in ("width", "height") for k, _ in attrs[2]):
-                        attrs[2].append(["width", f"{variant.width_cm:.2f}cm"])
-                        if variant.height_cm:
-                            attrs[2].append(["height", f"{variant.height_cm:.2f}cm"])
-
-        walk(blocks, visit)
+        walk(blocks, lambda el: self.point_image(el, output))
         return {"pandoc-api-version": self.api_version, "meta": self.meta.to_pandoc(), "blocks": blocks}
+
+    def point_image(self, el: Element, output: str) -> None:
+        """An image element (of a copy) pointed at the variant made for this output, with its size."""
+        if el["t"] != "Image" or not el["c"][2][0].startswith(IMAGE_PLACEHOLDER):
+            return
+        target = el["c"][2]
+        variant = self.images[int(target[0][len(IMAGE_PLACEHOLDER):])].variants[output]
+        # Images are named by content, not by their path in the cache or the project: the same sources then give
+        # the same bytes wherever they are built (pandoc writes the name into the DOCX).
+        target[0] = image_url(variant.path) if output == "pdf" else content_name(variant.path)
+        attrs = el["c"][0]
+        if variant.width_cm and not any(k in ("width", "height") for k, _ in attrs[2]):
+            attrs[2].append(["width", f"{variant.width_cm:.2f}cm"])
+            if variant.height_cm:
+                attrs[2].append(["height", f"{variant.height_cm:.2f}cm"])

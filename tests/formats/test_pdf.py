@@ -241,45 +241,53 @@ def test_broken_version_history_is_reported_with_its_line(mini: Project, capsys:
 
 
 def test_the_html_written_in_pieces_is_what_one_pandoc_run_writes(mini: Project, tmp_path: Path) -> None:
-    """The PDF's HTML is written a part at a time and cached: put together, byte for byte one pandoc run's HTML,
-    with the contents list, code blocks named across parts (cb1, cb2...) and a space after a line break; an edit
-    writes again only its part."""
+    """The PDF's HTML is written a part at a time and cached: put together, byte for byte one pandoc run's HTML of
+    the whole document prepared at once, with the contents list, notes numbered across parts (one in a heading),
+    code blocks named across parts (cb1, cb2...) and a space after a line break. An edit copies and writes again
+    only its part (and the contents, whose colophon prints the sources' hash); the notes are the same list."""
     from imprenta.cache import Cache
     from imprenta.formats import accepted_kinds
-    from imprenta.formats.pdf.render import HTML_ARGS, HTML_NAMESPACE, pdf_ast, to_html
+    from imprenta.formats.pdf.pieces import HTML_ARGS, HTML_NAMESPACE, pdf_ast, pdf_html
     from imprenta.identity import identify
     from imprenta.images import prepare_images
     from imprenta.pandocast import dumps
     from imprenta.source.assemble import read_document
+    from imprenta.templates.spec import load_spec
     from imprenta.tools import run_pandoc
 
     partes = mini.master.parent / "partes"
     code = "```json\n{\"a\": 1}\n```\n\n```text\nsin resaltar\n```\n\n```{#propio .python}\nx = 1\n```\n\n```python\ny = 2\n```\n"
     for name in ("primera", "segunda"):
         part = partes / f"{name}.md"
-        part.write_text(part.read_text(encoding="utf-8") + f"\nUna línea  \n que sigue tras un salto.\n\n{code}",
-                        encoding="utf-8")
+        part.write_text(part.read_text(encoding="utf-8") + f"\nUna línea  \n que sigue tras un salto.[^{name}]\n\n"
+                        f"[^{name}]: Nota de la parte {name}.\n\n## Un título con nota[^t{name}]\n\n"
+                        f"[^t{name}]: Nota en un título.\n\n{code}", encoding="utf-8")
     config = Config(root=mini.root, master=mini.master, templates_dir=mini.root / "plantillas", cache_dir=mini.cache)
     cache = Cache(tmp_path / "cache")
 
-    def both() -> tuple[str, str]:
+    def both() -> tuple[str, str, list[tuple[int, str]], list[tuple[int, str]]]:
         doc = read_document(config, Problems())
         prepare_images(doc, accepted_kinds(["pdf"]), config, Cache(config.cache_dir), Problems())
-        ast, _ = pdf_ast(doc, identify(doc), "indice.docx")
-        pieces = to_html(ast, config, cache)  # (it also puts the page size in the metadata, as one run needs)
+        identity = identify(doc)
+        pieces, notes = pdf_html(doc, identity, "indice.docx", config, cache)
+        ast, whole_notes = pdf_ast(doc, identity, "indice.docx")
+        ast["meta"]["estilo-pagina"] = {"t": "MetaString", "c": load_spec(config.templates_dir).page_css()}
         template = config.templates_dir / "plantilla.html"
         whole = run_pandoc([*HTML_ARGS, "--standalone", f"--template={template}", "--toc", "--toc-depth=3"],
                            input_bytes=dumps(ast), what="una sola vez").stdout.decode("utf-8")
-        return pieces, whole
+        return (pieces, whole, [(n.number, n.text) for n in notes], [(n.number, n.text) for n in whole_notes])
 
-    pieces, whole = both()
+    pieces, whole, notes, whole_notes = both()
     assert pieces == whole
+    assert notes == whole_notes and len(notes) == 4 and notes[3] == (4, "Nota en un título.")
     assert 'id="cb1"' in pieces and 'id="cb3"' in pieces and 'href="#cb6-1"' in pieces and 'id="propio"' in pieces
-    assert 'class="indice"' in pieces and "toc-detalle" in pieces
+    assert 'class="indice"' in pieces and "toc-detalle" in pieces and 'id="nota-4"' in pieces
     written = len(list((cache.root / HTML_NAMESPACE).glob("*.html")))
     segunda = partes / "segunda.md"
     segunda.write_text(segunda.read_text(encoding="utf-8").replace("Texto de la segunda", "Texto cambiado de la segunda"),
                        encoding="utf-8")
-    pieces, whole = both()
-    assert pieces == whole and "Texto cambiado de la segunda" in pieces
-    assert len(list((cache.root / HTML_NAMESPACE).glob("*.html"))) == written + 2  # the part, and the colophon's hash
+    pieces, whole, notes, whole_notes = both()
+    assert pieces == whole and "Texto cambiado de la segunda" in pieces and notes == whole_notes
+    assert len(list((cache.root / HTML_NAMESPACE).glob("*.html"))) == written + 2  # the part, and the contents
+    # Nothing changed: every piece comes from the cache, headings and notes of the parts not even copied.
+    assert both()[0] == whole and len(list((cache.root / HTML_NAMESPACE).glob("*.html"))) == written + 2

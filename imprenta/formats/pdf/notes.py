@@ -58,8 +58,9 @@ def _note_inlines(blocks: Blocks) -> list[Element]:
     return out
 
 
-def inline_notes(doc: Document, blocks: Blocks) -> list[Note]:
-    """Turn every Note into a span with an id (`nota-3`), where layout.py finds its call and its text."""
+def inline_notes(doc: Document, blocks: Blocks, start: int = 1) -> list[Note]:
+    """Turn every Note into a span with an id (`nota-3`), where layout.py finds its call and its text; numbered
+    from start (blocks that follow others: a part of the PDF's HTML, see pieces.py)."""
     notes: list[Note] = []
     by_path = {s.path: s for s in doc.sources}
 
@@ -76,7 +77,7 @@ def inline_notes(doc: Document, blocks: Blocks) -> list[Note]:
 
     def _convert(el: Element, source: SourceFile) -> None:
         if el["t"] == "Note":
-            number = len(notes) + 1
+            number = start + len(notes)
             notes.append(Note(number, source, stringify(el["c"])))
             el["t"], el["c"] = "Span", [[f"nota-{number}", [NOTE_CLASS], []], _note_inlines(el["c"])]
 

@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import re
 from collections.abc import Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, replace
 from importlib.metadata import version as package_version
@@ -29,20 +29,17 @@ from ...config import Config
 from ...document import Document, image_url
 from ...errors import LayoutError, Location, Problems
 from ...identity import Identity, sources_zip
-from ...pandocast import Element, dumps, meta_string, stringify, walk
 from ...progress import counting
-from ...publish import atomic_write
-from ...templates.spec import load_spec
-from ...tools import PANDOC_TURNS, die_with_parent, pandoc_path, run_pandoc
+from ...tools import PANDOC_TURNS, die_with_parent
 from ..docx import DocxFormat
 from .chunks import Chunk, css_string, split, with_style
 from .layout import BODY, FURNITURE, WHOLE, Job, Laid, lay_out
 from .merge import Attachment, finish, merge
-from .notes import Note, inline_notes
+from .notes import Note
+from .pieces import SOURCES_ATTACHMENT, pdf_html
 
 log = logging.getLogger(__name__)
 
-SOURCES_ATTACHMENT = "fuentes.zip"
 # Rounds of filling page numbers in and laying out again the chunks whose numbers changed.
 MAX_ROUNDS = 6
 # Below this much Markdown (about 20 pages), worker processes cost more to start than they save; nor do
@@ -53,161 +50,6 @@ MAX_SHARE = 0.6
 PROCESSES_VARIABLE = "IMPRENTA_PROCESOS"
 # Part of every layout's cache key: bump when the HTML handed to WeasyPrint or the chunk files change shape.
 LAYOUT_VERSION = "2"  # 2: PDF/A-3a
-
-
-def _float_list(doc: Document, kind: str) -> Element | None:
-    """The list of figures or of tables as metadata blocks: one link per entry (the page comes from CSS)."""
-    items = [
-        [{"t": "Plain", "c": [{"t": "Link", "c": [["", [], []], [{"t": "Str", "c": f.title}], [f"#{f.anchor}", ""]]}]}]
-        for f in doc.floats
-        if f.kind == kind
-    ]
-    return {"t": "MetaBlocks", "c": [{"t": "BulletList", "c": items}]} if items else None
-
-
-# Task lists (`- [x] hecha`): pandoc's HTML writes form fields, which a PDF/A should not hold; the boxes are
-# printed as characters instead.
-_TASK_BOXES = {"☒": "☑", "☐": "☐"}
-
-
-def _task_boxes(el: Element) -> None:
-    if el["t"] != "BulletList":
-        return
-    for item in el["c"]:
-        first = item[0] if item and item[0]["t"] in ("Plain", "Para") else None
-        if first and first["c"] and first["c"][0] == {"t": "Str", "c": first["c"][0].get("c")} \
-                and first["c"][0]["c"] in _TASK_BOXES:
-            box = _TASK_BOXES[first["c"][0]["c"]]
-            first["c"][0] = {"t": "Span", "c": [["", ["tarea"], []], [{"t": "Str", "c": box}]]}
-
-
-def _described_images(el: Element) -> None:
-    """An image without a description (a warning in a draft, an error in an official edition) is not left without
-    one in the PDF (PDF/UA): a screen reader says that it has none."""
-    if el["t"] == "Image" and not stringify(el["c"][1]).strip():
-        el["c"][1] = [{"t": "Str", "c": "Imagen sin descripción"}]
-
-
-def pdf_ast(doc: Document, identity: Identity, docx_name: str) -> tuple[dict[str, Any], list[Note]]:
-    """The document as the HTML template wants it: notes inline, lists of floats and the build identity in meta."""
-    ast = doc.ast_for("pdf")
-    walk(ast["blocks"], _task_boxes)
-    walk(ast["blocks"], _described_images)
-    notes = inline_notes(doc, ast["blocks"])
-    meta = ast["meta"]
-    for key, kind in (("lista-figuras", "figura"), ("lista-tablas", "tabla")):
-        if (entries := _float_list(doc, kind)) is not None:
-            meta[key] = entries
-    meta["revision"] = meta_string(identity.revision)
-    meta["huella"] = meta_string(identity.digest)
-    meta["adjunto-fuentes"] = meta_string(SOURCES_ATTACHMENT)
-    meta["adjunto-docx"] = meta_string(docx_name)
-    return ast, notes
-
-
-HTML_ARGS = ["--sandbox", "--from", "json", "--to", "html5",
-             "--wrap=none",  # a line break inside a source paragraph or note is a space, never a hard break
-             "--section-divs"]
-# Cache namespace of the HTML pandoc wrote for each piece of the document (see to_html).
-HTML_NAMESPACE = "html-trozos"
-BODY_TEMPLATE = "$body$\n"
-
-
-def _headings_only(blocks: list[Element]) -> list[Element]:
-    """The headings of the blocks, inside the divisions that hold them: all the contents list is made of."""
-    kept: list[Element] = []
-    for block in blocks:
-        if block["t"] == "Header":
-            kept.append(block)
-        elif block["t"] == "Div":
-            kept.append({"t": "Div", "c": [block["c"][0], _headings_only(block["c"][1])]})
-    return kept
-
-
-def _pieces(blocks: list[Element]) -> list[list[Element]]:
-    """The body in pieces pandoc writes alike alone or together: each division (a part) alone, and each run of
-    blocks between them (pandoc's sections never cross a division's edge)."""
-    pieces: list[list[Element]] = []
-    run: list[Element] = []
-    for block in blocks:
-        if block["t"] == "Div":
-            if run:
-                pieces.append(run)
-                run = []
-            pieces.append([block])
-        else:
-            run.append(block)
-    return [*pieces, run] if run else pieces
-
-
-def to_html(ast: dict[str, Any], config: Config, cache: Cache) -> str:
-    """The whole document as one HTML file, through the template in plantillas/ (page size from the style file).
-
-    Written in pieces, side by side and each cached by its JSON: the template filled with the contents list made
-    from the headings alone, and the body one part at a time. A one-paragraph edit writes only its part again, and
-    no pandoc holds the whole document. The pieces put together are, byte for byte, what one pandoc run on the whole
-    document writes (tests/formats/test_pdf.py compares them); where the template's body cannot be found once in
-    the result, the whole document is written by one run."""
-    ast["meta"]["estilo-pagina"] = meta_string(load_spec(config.templates_dir).page_css())
-    version = ast["pandoc-api-version"]
-    template = config.templates_dir / "plantilla.html"
-    outline = {"pandoc-api-version": version, "meta": ast["meta"], "blocks": _headings_only(ast["blocks"])}
-    full = [*HTML_ARGS, "--standalone", f"--template={template}", "--toc", "--toc-depth=3"]
-    # Pieces go through a template too, one of only the body: a template lays its text out anew (a space that
-    # starts a line after a <br /> is dropped), and the pieces must come out as they do inside the real one.
-    body_only = cache.root / HTML_NAMESPACE / "cuerpo.html"
-    if not body_only.is_file() or body_only.read_text(encoding="utf-8") != BODY_TEMPLATE:
-        body_only.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(body_only, BODY_TEMPLATE.encode("utf-8"))
-    alone = [*HTML_ARGS, "--standalone", f"--template={body_only}"]
-    jobs = [(full, dumps(outline), template.read_bytes()), (alone, dumps({**outline, "meta": {}}), BODY_TEMPLATE.encode())]
-    jobs += [(alone, dumps({"pandoc-api-version": version, "meta": {}, "blocks": piece}), BODY_TEMPLATE.encode())
-             for piece in _pieces(ast["blocks"])]
-    binary = Path(pandoc_path()).stat()
-
-    def write(args: list[str], payload: bytes, extra: bytes) -> str:
-        named = [a for a in args if not a.startswith("--template=")]  # the template counts by its text
-        key = Cache.key(str(binary.st_size), str(binary.st_mtime_ns), *named, extra.decode("utf-8"),
-                        payload.decode("utf-8"))
-        if (found := cache.lookup(HTML_NAMESPACE, key, ".html")) is not None:
-            return found.read_text(encoding="utf-8")
-        out = run_pandoc(args, input_bytes=payload, what="pandoc (HTML para el PDF)", urgent=True).stdout
-        cache.store_bytes(HTML_NAMESPACE, key, ".html", out)
-        return out.decode("utf-8")
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="html") as pool:
-        skeleton, headings, *body = pool.map(lambda job: write(*job), jobs)
-    if skeleton.count(headings) != 1:
-        return run_pandoc(full, input_bytes=dumps(ast), what="pandoc (HTML para el PDF)", urgent=True).stdout.decode()
-    # pandoc names a highlighted code block without an identifier by the count of such blocks so far (cb3, and
-    # its lines cb3-1...): each piece counted from 1, so its names move on by the blocks of the pieces before it.
-    offset, pieces = 0, []
-    for piece, html in zip(_pieces(ast["blocks"]), body):
-        pieces.append(_renumber_code(html, offset) if offset else html)
-        offset += _unnamed_code(piece)
-    return skeleton.replace(headings, "\n".join(piece.removesuffix("\n") for piece in pieces) + "\n")
-
-
-_CODE_DIV = re.compile(r'<div class="sourceCode" id="cb(\d+)"[^>]*>.*?</code></pre></div>', re.DOTALL)
-_CODE_NAME = re.compile(r'(id="|href="#)cb(\d+)(?=[-"])')
-
-
-def _renumber_code(html: str, offset: int) -> str:
-    """A piece's highlighted code blocks named as in the whole document: cbN becomes cb(N + offset)."""
-    return _CODE_DIV.sub(lambda m: _CODE_NAME.sub(lambda n: f"{n.group(1)}cb{int(n.group(2)) + offset}", m.group(0)),
-                         html)
-
-
-def _unnamed_code(blocks: list[Element]) -> int:
-    """How many code blocks without an identifier the blocks hold (pandoc's count for the names above)."""
-    found = 0
-
-    def count(el: Element) -> None:
-        nonlocal found
-        found += el["t"] == "CodeBlock" and not el["c"][0][0]
-
-    walk(blocks, count)
-    return found
 
 
 class PdfFormat:
@@ -229,9 +71,7 @@ class PdfFormat:
             # pandoc waits for this one's (the layout waits for the HTML; the DOCX only at the end), so that two
             # whole-document pandoc processes never run at once.
             with PANDOC_TURNS.urgent():
-                ast, notes = pdf_ast(doc, identity, f"{doc.name}{DocxFormat.suffix}")
-                html = to_html(ast, config, Cache(config.cache_dir))
-                del ast  # the copy made for pandoc is not kept through the layout
+                html, notes = pdf_html(doc, identity, f"{doc.name}{DocxFormat.suffix}", config, Cache(config.cache_dir))
             facts: dict[str, object] = {}
             if not layouts.split:  # a short document: one layout, where splitting would only add work
                 whole = Job(html, WHOLE, config.templates_dir.as_uri() + "/", str(config.templates_dir),
