@@ -106,6 +106,24 @@ def meta_string(text: str) -> Element:
     return {"t": "MetaString", "c": text}
 
 
+def expand(value: Any, replace: Callable[[Element], list[Any] | None]) -> Any:
+    """A copy of value in which every element that replace gives a list for stands, in its list, for that list's
+    items (replace rebuilds them itself: calling expand on what it keeps); the others are copied with their
+    children rebuilt the same way, at any depth."""
+    if isinstance(value, list):
+        out: list[Any] = []
+        for item in value:
+            found = replace(item) if isinstance(item, dict) and "t" in item else None
+            if found is None:
+                out.append(expand(item, replace))
+            else:
+                out.extend(found)
+        return out
+    if isinstance(value, dict):
+        return {key: expand(child, replace) for key, child in value.items()}
+    return value
+
+
 def dumps(ast: dict[str, Any]) -> bytes:
     """Serialise an AST for pandoc's JSON reader."""
     return json.dumps(ast, ensure_ascii=False).encode("utf-8")

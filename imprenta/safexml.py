@@ -35,3 +35,16 @@ def fromstring_without_doctype(data: bytes) -> etree._Element:
     if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
         raise DoctypeError("declara un DOCTYPE")
     return root
+
+
+def child(parent: etree._Element, tag: str, first: bool = True) -> etree._Element:
+    """The parent's child with this tag, made when missing: first among the children (w:pPr in w:p, w:pStyle in
+    w:pPr) or, with first=False, last (w:rPr in w:pPr, as the schema orders them)."""
+    found = parent.find(tag)
+    if found is None:
+        found = etree.Element(tag)
+        if first:
+            parent.insert(0, found)
+        else:
+            parent.append(found)
+    return found

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..pandocast import Element, dumps, stringify, walk
+from ..pandocast import Element, dumps, expand, stringify, walk
 from ..source.anchors import slug
 from ..tools import run_pandoc
 
@@ -242,19 +242,14 @@ def _link_across_parts(converted: Converted) -> None:
 
 
 def _without_anchor_spans(value: Any) -> Any:
-    if isinstance(value, list):
-        out: list[Any] = []
-        for item in value:
-            if isinstance(item, dict) and item.get("t") == "Span" and "anchor" in item["c"][0][1]:
-                out.extend(_without_anchor_spans(item["c"][1]))
-            elif isinstance(item, dict) and item.get("t") == "Span" and not ({"insertion", "deletion"} & set(item["c"][0][1])):
-                out.extend(_without_anchor_spans(item["c"][1]))  # a bookmark left as a span, a highlight ("mark")
-            else:
-                out.append(_without_anchor_spans(item))
-        return out
-    if isinstance(value, dict):
-        return {k: _without_anchor_spans(v) for k, v in value.items()}
-    return value
+    def replace(el: Element) -> list[Any] | None:
+        classes = set(el["c"][0][1]) if el["t"] == "Span" else set()
+        # A bookmark left as a span, a highlight ("mark"): only its text stays; tracked changes keep their spans.
+        if el["t"] == "Span" and ("anchor" in classes or not {"insertion", "deletion"} & classes):
+            return _without_anchor_spans(el["c"][1])
+        return None
+
+    return expand(value, replace)
 
 
 def place_images(converted: Converted, media: Path) -> None:
@@ -302,22 +297,19 @@ EMOJI_LIKE = re.compile(r":(?=[a-z0-9_+-]+:)")
 def _no_emoji(value: Any) -> Any:
     """Text that Imprenta's reader would take for an emoji code ("urn:es:gob" holds ":es:", the flag of Spain) gets
     its colon escaped: the Markdown says "\\:" and the document shows ":" as the original did."""
-    if isinstance(value, list):
+
+    def replace(el: Element) -> list[Any] | None:
+        if el["t"] != "Str" or not EMOJI_LIKE.search(el["c"]):
+            return None
         out: list[Any] = []
-        for item in value:
-            if isinstance(item, dict) and item.get("t") == "Str" and EMOJI_LIKE.search(item["c"]):
-                pieces = EMOJI_LIKE.split(item["c"])
-                for n, piece in enumerate(pieces):
-                    if n:
-                        out.append({"t": "RawInline", "c": ["markdown", "\\:"]})
-                    if piece:
-                        out.append({"t": "Str", "c": piece})
-            else:
-                out.append(_no_emoji(item))
+        for n, piece in enumerate(EMOJI_LIKE.split(el["c"])):
+            if n:
+                out.append({"t": "RawInline", "c": ["markdown", "\\:"]})
+            if piece:
+                out.append({"t": "Str", "c": piece})
         return out
-    if isinstance(value, dict):
-        return {k: _no_emoji(v) for k, v in value.items()}
-    return value
+
+    return expand(value, replace)
 
 
 def markdown(blocks: list[Element], api_version: list[int]) -> str:

@@ -466,15 +466,7 @@ def _mark_headings(body: etree._Element, styles: Styles, styles_root: etree._Ele
                 etree.SubElement(new, f"{W}name", {f"{W}val": f"heading {level}"})
                 by_name[f"heading {level}"] = target
                 styles.names[target] = f"heading {level}"
-            properties = paragraph.find(f"{W}pPr")
-            if properties is None:
-                properties = etree.Element(f"{W}pPr")
-                paragraph.insert(0, properties)
-            pstyle = properties.find(f"{W}pStyle")
-            if pstyle is None:
-                pstyle = etree.Element(f"{W}pStyle")
-                properties.insert(0, pstyle)
-            pstyle.set(f"{W}val", target)
+            safexml.child(safexml.child(paragraph, f"{W}pPr"), f"{W}pStyle").set(f"{W}val", target)
         properties = paragraph.find(f"{W}pPr")
         numbering = properties.find(f"{W}numPr") if properties is not None else None
         if numbering is not None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..pandocast import Blocks, Element, stringify, walk
+from ..pandocast import Blocks, Element, expand, stringify, walk
 
 INSERTION, DELETION = "insertion", "deletion"
 MOVE = "traslado"  # an extra class: a block deleted in one place and inserted, the same, in another
@@ -118,17 +118,8 @@ def _diff_inside(old: Element, new: Element, marker: Marker) -> Element | None:
 def without_images(value: Any) -> Any:
     """A copy with every image replaced by its alternative text, at any depth (in headings, links, cells):
     deleted text keeps no image, since the old version's images are not in the new document."""
-    if isinstance(value, list):
-        out: list[Any] = []
-        for item in value:
-            if isinstance(item, dict) and item.get("t") == "Image":
-                out.extend(without_images(item["c"][1]) or [{"t": "Str", "c": "[imagen]"}])
-            else:
-                out.append(without_images(item))
-        return out
-    if isinstance(value, dict):
-        return {key: without_images(child) for key, child in value.items()}
-    return value
+    return expand(value, lambda el: (without_images(el["c"][1]) or [{"t": "Str", "c": "[imagen]"}])
+                  if el["t"] == "Image" else None)
 
 
 # Where each element keeps its attributes (identifier, classes, key-values), by position in "c".
@@ -531,14 +522,7 @@ def mark_whole_paragraphs(document_xml: bytes) -> bytes:
             continue
         whole[paragraph] = holder
         paragraph = _mark_holder(paragraph, holder, whole, shifted)
-        properties = paragraph.find(f"{W}pPr")
-        if properties is None:
-            properties = etree.Element(f"{W}pPr")
-            paragraph.insert(0, properties)
-        run_properties = properties.find(f"{W}rPr")
-        if run_properties is None:
-            run_properties = etree.SubElement(properties, f"{W}rPr")  # last in w:pPr, as the schema wants
-        mark(run_properties, holder)
+        mark(safexml.child(safexml.child(paragraph, f"{W}pPr"), f"{W}rPr", first=False), holder)
     for row in root.iter(f"{W}tr"):
         paragraphs = list(row.iter(f"{W}p"))
         holders = [whole.get(p) for p in paragraphs]
