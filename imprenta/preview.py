@@ -136,8 +136,7 @@ class PartPage:
 
     page: str
     anchor: str
-    source: str  # the part that holds it (itself, or the part that lists it), relative to the master's folder
-    alone: bool  # the page holds that part and nothing else
+    source: str  # the part's file, relative to the master's folder
 
 
 class Preview:
@@ -188,15 +187,11 @@ class Preview:
         shutil.rmtree(outgoing, ignore_errors=True)
         self.changes.bump()
 
-    def pages_of(self, changed: list[Path]) -> dict[str, PartPage] | None:
+    def pages_of(self, changed: list[Path], manifest: dict[str, Any]) -> list[PartPage] | None:
         """The page of each changed file, or None when a change is not a part alone on its page (the master,
-        metadata, an image, a template): then only the whole build shows it."""
-        try:
-            manifest = json.loads((self.folder / "sitio.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
+        metadata, an image, a template, a part listing others): then only the whole build shows it."""
         parts = manifest.get("partes", {})
-        found: dict[str, PartPage] = {}
+        found: list[PartPage] = []
         for path in changed:
             try:
                 shown = path.resolve().relative_to(self.config.master.parent.resolve()).as_posix()
@@ -205,26 +200,28 @@ class Preview:
             entry = parts.get(shown)
             if entry is None or not entry["sola"]:
                 return None
-            found[entry["fuente"]] = PartPage(entry["pagina"], entry["ancla"], entry["fuente"], True)
+            found.append(PartPage(entry["pagina"], entry["ancla"], shown))
         return found or None
 
     def show_parts(self, changed: list[Path]) -> bool:
         """Rewrite the pages of the changed parts from those parts alone and reload the browsers; False when the
         change is not only parts (or a part cannot be read now: the whole build will say why)."""
         started = time.monotonic()
-        pages = self.pages_of(changed)
+        try:
+            manifest = json.loads((self.folder / "sitio.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False  # no edition shown yet
+        pages = self.pages_of(changed, manifest)
         if pages is None:
             return False
         try:
-            manifest = json.loads((self.folder / "sitio.json").read_text(encoding="utf-8"))
-            for part in pages.values():
+            for part in pages:
                 self._rewrite(part, manifest)
         except ImprentaError as exc:
             log.info("vista previa: no se pudo mostrar el cambio (%s); se verá con la compilación completa", exc.message)
             return False
         self.changes.bump()
-        names = ", ".join(p.page for p in pages.values())
-        log.info("vista previa: %s actualizada en %.2f s", names, time.monotonic() - started)
+        log.info("vista previa: %s actualizada en %.2f s", ", ".join(p.page for p in pages), time.monotonic() - started)
         return True
 
     def _rewrite(self, part: PartPage, manifest: dict[str, Any]) -> None:

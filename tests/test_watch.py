@@ -177,3 +177,28 @@ def test_the_preview_shows_an_edited_part_before_the_whole_build(mini: Project) 
         process.wait(timeout=60)
         watchdog.cancel()
     assert process.returncode == 0, "".join(lines)
+
+
+def test_the_preview_leaves_a_part_that_lists_others_to_the_whole_build(mini: Project) -> None:
+    """A part read alone loses the parts it lists: its page (and theirs) is only shown by the whole build."""
+    import json
+
+    from imprenta.preview import Preview
+
+    from conftest import rebuild
+
+    partes = mini.root / "fuente/partes"
+    (partes / "tercera.md").write_text("# Tercera\n\nTexto de la tercera, listada por la segunda.\n", encoding="utf-8")
+    segunda = partes / "segunda.md"
+    segunda.write_text(segunda.read_text(encoding="utf-8") + "\n* [Tercera](tercera.md)\n", encoding="utf-8")
+    rebuild(mini, "html")
+    manifest = json.loads((mini.salida / "indice-web/sitio.json").read_text(encoding="utf-8"))
+    assert {name: entry["sola"] for name, entry in manifest["partes"].items()} == {
+        "partes/primera.md": True, "partes/segunda.md": False, "partes/tercera.md": False}
+    preview = Preview(_config(mini), 0)
+    try:
+        preview.published(mini.salida / "indice-web")
+        assert preview.show_parts([partes / "tercera.md"]) is False
+        assert preview.show_parts([partes / "primera.md"]) is True
+    finally:
+        preview.close()

@@ -225,17 +225,16 @@ class WebFormat:
         run_tool([sys.executable, "-m", "pagefind", "--site", str(dest), "--quiet"], what="Pagefind (índice de búsqueda)",
                  timeout=300)
         # What the preview of --vigilar needs to rewrite one page from its part alone (see preview.py): the page of
-        # each part file, whether the page holds anything besides that part, and the page of every anchor.
+        # each part file, whether that part is all the page holds (no group title, no part listed inside it: the
+        # preview reads the part's own file and nothing more), and the page of every anchor.
         parts: dict[str, dict[str, object]] = {}
         for page in pages[1:]:
-            top = next((b for b in page.blocks if b["t"] == "Div" and "parte" in b["c"][0][1]), None)
-            if top is None:
-                continue
-            entry = {"pagina": page.file, "ancla": top["c"][0][0], "fuente": dict(top["c"][0][2]).get("fuente", ""),
-                     "sola": len(page.blocks) == 1}
-            # A part listed inside another (and so on its page) is previewed through the part that lists it.
-            walk(top, lambda el, e=entry: parts.setdefault(dict(el["c"][0][2]).get("fuente", ""), e)
+            inside: list[Element] = []
+            walk(page.blocks, lambda el, found=inside: found.append(el)
                  if el["t"] == "Div" and "parte" in el["c"][0][1] else None)
+            for part in inside:
+                parts[dict(part["c"][0][2]).get("fuente", "")] = {
+                    "pagina": page.file, "ancla": part["c"][0][0], "sola": len(page.blocks) == 1 and len(inside) == 1}
         manifest = {"paginas": sorted(p.name for p in dest.glob("*.html")), "partes": parts, "anclas": where}
         (dest / "sitio.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
