@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from .publish import project_lock, publish
 from .source.assemble import read_document
 from .source.lint import lint_document
 from .source.project import check_templates
+from .tools import PANDOC_TURNS
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +107,15 @@ def render(doc: Document, identity: Identity, config: Config, names: tuple[str, 
     # another's file waits for it only when it reads it. Dependencies are submitted first, so none starves.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="formato") as pool:
         futures: dict[str, Future[Path]] = {}
+        # A format with urgent work (the PDF's HTML, which its layout waits for) counts as urgent before any format
+        # starts, so that the others' preparation (see PandocTurns.calm) cannot slip in before it begins.
+        announced = {fmt.name: PANDOC_TURNS.announce() for fmt in formats if getattr(fmt, "urgent", False)}
         for number, fmt in enumerate(formats, start=1):
             dest = stage / f"{doc.name}{fmt.suffix}"
             log.info("[3/4] generando %s (%d de %d)", dest.name, number, len(formats))
             inputs = _Rendered({name: futures[name] for name in fmt.needs})
-            futures[fmt.name] = pool.submit(_render, fmt, doc, identity, config, dest, problems, inputs, result)
+            futures[fmt.name] = pool.submit(_render, fmt, doc, identity, config, dest, problems, inputs, result,
+                                            announced.get(fmt.name))
         staged = {name: future.result() for name, future in futures.items()}
     problems.report()
     problems.stop_if_errors()
@@ -137,8 +143,9 @@ class _Rendered(Mapping[str, Path]):
 
 
 def _render(fmt: OutputFormat, doc: Document, identity: Identity, config: Config, dest: Path, problems: Problems,
-            inputs: Mapping[str, Path], result: BuildResult) -> Path:
+            inputs: Mapping[str, Path], result: BuildResult, announced: Callable[[], None] | None = None) -> Path:
     started = time.monotonic()
-    result.facts[fmt.name] = fmt.render(doc, identity, config, dest, problems, inputs)
+    with PANDOC_TURNS.carrying(announced) if announced else contextlib.nullcontext():
+        result.facts[fmt.name] = fmt.render(doc, identity, config, dest, problems, inputs)
     result.stages[dest.name] = time.monotonic() - started
     return dest

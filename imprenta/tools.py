@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import ctypes
 import ctypes.util
 import functools
@@ -70,9 +71,14 @@ def pandoc_timeout(size: int) -> float:
 LARGE_PANDOC_INPUT = 1_000_000
 
 
+# The announcement a format's thread carries (see PandocTurns.announce): its first urgent block ends it.
+_ANNOUNCED: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("announced", default=None)
+
+
 class PandocTurns:
     """Large pandoc runs one at a time. While a format announces urgent work (the PDF writing the HTML that the
-    layout waits for), its own runs go first and the others wait until it is done."""
+    layout waits for), its own runs go first and the others wait until it is done; work that would only compete
+    with it in this process waits in calm()."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
@@ -81,7 +87,8 @@ class PandocTurns:
 
     @contextlib.contextmanager
     def urgent(self) -> Iterator[None]:
-        """Within this block, runs made with urgent=True go before the others (announce it early)."""
+        """Within this block, runs made with urgent=True go before the others (announce it early). Its end also
+        ends the announcement its thread carries."""
         with self._changed:
             self._urgent += 1
         try:
@@ -90,6 +97,43 @@ class PandocTurns:
             with self._changed:
                 self._urgent -= 1
                 self._changed.notify_all()
+            if (end := _ANNOUNCED.get()) is not None:
+                end()
+
+    def announce(self) -> Callable[[], None]:
+        """Count urgent work from now, for a format about to start in another thread, so that nothing waiting in
+        calm() slips in before that format begins. It ends when the format's first urgent block does (see
+        carrying), or at the returned function, which may be called more than once."""
+        with self._changed:
+            self._urgent += 1
+        ended = False
+
+        def end() -> None:
+            nonlocal ended
+            with self._changed:
+                if not ended:
+                    ended = True
+                    self._urgent -= 1
+                    self._changed.notify_all()
+
+        return end
+
+    @contextlib.contextmanager
+    def carrying(self, end: Callable[[], None]) -> Iterator[None]:
+        """Run the announced format's work in this block: its first urgent block ends the announcement, and so does
+        the end of this block (a format that failed or had nothing urgent to do)."""
+        token = _ANNOUNCED.set(end)
+        try:
+            yield
+        finally:
+            _ANNOUNCED.reset(token)
+            end()
+
+    def calm(self) -> None:
+        """Wait until no urgent work is announced: for work that would only compete with it for this process (the
+        DOCX preparing its AST, while the PDF prepares the HTML its layout waits for)."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._urgent)
 
     @contextlib.contextmanager
     def turn(self, urgent: bool = False) -> Iterator[None]:

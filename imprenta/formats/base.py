@@ -20,6 +20,7 @@ class OutputFormat(Protocol):
     accepts: frozenset[str]
     needs: tuple[str, ...]  # formats whose output this one uses (the PDF carries the DOCX)
     templates: tuple[str, ...]  # files of plantillas/ it reads
+    # A format may also say `urgent = True`: it has work the others should not compete with (tools.PandocTurns).
 
     def render(
         self, doc: Document, identity: Identity, config: Config, dest: Path, problems: Problems,

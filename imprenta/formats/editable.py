@@ -24,7 +24,7 @@ from ..templates.spec import (
     load_spec,
     style_name,
 )
-from ..tools import run_pandoc
+from ..tools import PANDOC_TURNS, run_pandoc
 
 # The paragraph that the finishing step replaces with the pre-filled table of contents.
 CONTENTS_MARKER = "@@imprenta-indice@@"
@@ -184,6 +184,7 @@ def render_with_pandoc(
     raw is the output's raw format and its paragraph holding MARKER; adjust may change the blocks first.
     Returns the file pandoc wrote (for the finishing step) and the style file it was made with.
     """
+    PANDOC_TURNS.calm()  # the PDF's HTML first: the layout waits for it, and this is Python work in the same process
     spec = load_spec(config.templates_dir)
     emblem = emblem_for(config, spec, accepts)
     # pandoc finds images by their content names in a folder of links beside the staged output.

@@ -191,35 +191,6 @@ def pdf_html(doc: Document, identity: Identity, docx_name: str, config: Config, 
         named = [a for a in args if not a.startswith("--template=")]  # a template counts by its text
         return Cache.key(str(binary.st_size), str(binary.st_mtime_ns), PIECES_VERSION, BODY_TEMPLATE, *named, *parts)
 
-    # Each piece: its cache key, its notes, its headings as the template wants them, and (unless cached) its JSON.
-    notes: list[Note] = []
-    outline: list[Element] = []
-    jobs: list[tuple[list[str], bytes | None, str]] = []
-    surveys: list[_Survey] = []
-    for piece in _pieces(doc.blocks):
-        start = len(notes) + 1
-        survey = _survey(doc, piece, start)
-        surveys.append(survey)
-        notes += survey.notes
-        piece_key = key(alone, str(start), json.dumps(survey.images), dumps({"blocks": piece}).decode("utf-8"))
-        cached = cache.lookup(HTML_NAMESPACE, piece_key, ".html") is not None
-        if cached and not survey.noted_heading:  # not copied: its headings alone, as the template wants them
-            headings: list[Element] = json.loads(json.dumps(_headings_only(piece)))
-            walk(headings, lambda el: doc.point_image(el, "pdf"))
-            walk(headings, _described_images)
-            payload = None
-        else:
-            copy, _ = _prepared(doc, piece, start)
-            headings = _headings_only(copy)
-            payload = None if cached else dumps({"pandoc-api-version": version, "meta": {}, "blocks": copy})
-        outline += headings
-        jobs.append((alone, payload, piece_key))
-    skeleton_doc = {"pandoc-api-version": version, "meta": meta, "blocks": outline}
-    heads_doc = {"pandoc-api-version": version, "meta": {}, "blocks": outline}
-    jobs[:0] = [(full, dumps(skeleton_doc), key(full, template.read_text(encoding="utf-8"),
-                                                 dumps(skeleton_doc).decode("utf-8"))),
-                (alone, dumps(heads_doc), key(alone, dumps(heads_doc).decode("utf-8")))]
-
     def write(args: list[str], payload: bytes | None, name: str) -> str:
         if (found := cache.lookup(HTML_NAMESPACE, name, ".html")) is not None:
             return found.read_text(encoding="utf-8")
@@ -228,8 +199,40 @@ def pdf_html(doc: Document, identity: Identity, docx_name: str, config: Config, 
         cache.store_bytes(HTML_NAMESPACE, name, ".html", out)
         return out.decode("utf-8")
 
+    # Each piece: its cache key, its notes, its headings as the template wants them, and (unless cached) its JSON,
+    # which goes to pandoc at once: pandoc writes a piece on the other core while this process prepares the next.
+    # The template, which needs every piece's headings, goes last.
+    notes: list[Note] = []
+    outline: list[Element] = []
+    surveys: list[_Survey] = []
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="html") as pool:
-        skeleton, heads, *body = pool.map(lambda job: write(*job), jobs)
+        pieces = []
+        for piece in _pieces(doc.blocks):
+            start = len(notes) + 1
+            survey = _survey(doc, piece, start)
+            surveys.append(survey)
+            notes += survey.notes
+            piece_key = key(alone, str(start), json.dumps(survey.images), dumps({"blocks": piece}).decode("utf-8"))
+            cached = cache.lookup(HTML_NAMESPACE, piece_key, ".html") is not None
+            if cached and not survey.noted_heading:  # not copied: its headings alone, as the template wants them
+                headings: list[Element] = json.loads(json.dumps(_headings_only(piece)))
+                walk(headings, lambda el: doc.point_image(el, "pdf"))
+                walk(headings, _described_images)
+                payload = None
+            else:
+                copy, _ = _prepared(doc, piece, start)
+                headings = _headings_only(copy)
+                payload = None if cached else dumps({"pandoc-api-version": version, "meta": {}, "blocks": copy})
+                del copy
+            outline += headings
+            pieces.append(pool.submit(write, alone, payload, piece_key))
+            del payload
+        skeleton_doc = {"pandoc-api-version": version, "meta": meta, "blocks": outline}
+        heads_doc = {"pandoc-api-version": version, "meta": {}, "blocks": outline}
+        skeleton_job = pool.submit(write, full, dumps(skeleton_doc),
+                                   key(full, template.read_text(encoding="utf-8"), dumps(skeleton_doc).decode("utf-8")))
+        heads_job = pool.submit(write, alone, dumps(heads_doc), key(alone, dumps(heads_doc).decode("utf-8")))
+        skeleton, heads, body = skeleton_job.result(), heads_job.result(), [job.result() for job in pieces]
     if skeleton.count(heads) != 1:
         ast, notes = pdf_ast(doc, identity, docx_name)
         ast["meta"] = meta

@@ -59,6 +59,7 @@ class PdfFormat:
     suffix = ".pdf"
     accepts = frozenset({"png", "jpeg", "gif", "svg"})
     needs = ("docx",)  # the DOCX is attached to the PDF, so it is rendered first
+    urgent = True  # its layout waits for its HTML: the others' preparation waits for it (see PandocTurns)
     templates = ("plantilla.html", "estilo.css", "estilos-docx.toml")
 
     def render(
@@ -67,9 +68,9 @@ class PdfFormat:
     ) -> dict[str, object]:
         # The workers' fork server starts now, while pandoc writes the HTML (seconds, for a long document).
         with _Layouts(config, dest.parent, [len(s.text) for s in doc.sources]) as layouts:
-            # The DOCX renders alongside; its name is known now, its file is only waited for when attached. Its
-            # pandoc waits for this one's (the layout waits for the HTML; the DOCX only at the end), so that two
-            # whole-document pandoc processes never run at once.
+            # The DOCX renders alongside; its name is known now, its file is only waited for when attached. It waits
+            # while this format writes its HTML (the layout waits for the HTML; the DOCX only at the end): its
+            # preparation would compete for this process, and two whole-document pandoc processes never run at once.
             with PANDOC_TURNS.urgent():
                 html, notes = pdf_html(doc, identity, f"{doc.name}{DocxFormat.suffix}", config, Cache(config.cache_dir))
             facts: dict[str, object] = {}
