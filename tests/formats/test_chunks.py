@@ -16,7 +16,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from imprenta.formats.pdf.chunks import ANCHOR_SCHEME, keep_whole, split
+from imprenta.formats.pdf import layout
+from imprenta.formats.pdf.chunks import ANCHOR_SCHEME, keep_whole, split, with_style
 from imprenta.formats.pdf.layout import BODY, FURNITURE, Job, lay_out, rewrite_css
 
 from conftest import REPO, Project, page_texts
@@ -239,3 +240,49 @@ def test_a_chunk_laid_out_again_keeps_its_notes_from_the_first_pass(tmp_path: Pa
     again = lay_out(replace(job, kept=tuple(first.kept)), str(tmp_path / "segunda.pdf"))
     assert again.passes == 1 and again.kept == first.kept and not again.misplaced
     assert (tmp_path / "segunda.pdf").read_bytes() == (tmp_path / "primera.pdf").read_bytes()
+
+
+def _sections_job() -> Job:
+    """Eight sections of paragraphs of the plan's sentences, half of them calling a note, as a chunk from the middle
+    of a document (its footnote counter and running title set, as render.py sets them): with the template's style
+    sheet, one note strays on page 9 of 10, after a page that starts with a paragraph of its own (measured)."""
+    sentences = [s.strip() + "." for s in (REPO / "fuente/plan.md").read_text(encoding="utf-8").replace("\n", " ").split(".")
+                 if len(s.split()) > 6 and not any(c in s for c in "#*[]()!|")]
+    rng = random.Random(37)
+    sections, note = [], 40
+    for section in range(1, 9):
+        blocks = [f"<h2>Sección {section}</h2>"]
+        for _ in range(rng.randint(3, 6)):
+            text = " ".join(rng.choice(sentences) for _ in range(rng.randint(1, 5)))
+            if rng.random() < 0.5:
+                note += 1
+                called = " ".join(rng.choice(sentences) for _ in range(rng.randint(1, 3)))
+                text += f'<span id="nota-{note}" class="nota">{called}</span>'
+            blocks.append(f"<p>{text}</p>")
+        sections.append(f'<section class="level2">{"".join(blocks)}</section>')
+    html = ('<!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><title>T</title>'
+            '<link rel="stylesheet" href="estilo.css"></head><body><main><div class="parte"><section class="level1">'
+            f'<h1>Parte</h1>{"".join(sections)}</section></div></main></body></html>')
+    html = with_style(html, 'body { counter-reset: footnote 40; string-set: titulo-doc "Plan de prueba"; }')
+    templates = REPO / "plantillas"
+    return Job(html, BODY, templates.as_uri() + "/", str(templates), (), tuple(range(41, note + 1)))
+
+
+def test_a_repair_lays_out_again_only_the_pages_from_the_kept_paragraph_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages before the paragraph kept with its note are not laid out again (cuts.py): the rest of the chunk is
+    laid out alone, from a page that starts with a block of its own, carrying the running title and the footnote
+    count. The PDF is byte for byte the one laying out the whole chunk again gives."""
+    job = _sections_job()
+    cut = lay_out(job, str(tmp_path / "cortado.pdf"))
+    assert cut.passes == 2 and cut.kept and not cut.misplaced
+    monkeypatch.setattr(layout, "find_cut", lambda *args: None)  # as before: the whole chunk again
+    whole = lay_out(job, str(tmp_path / "entero.pdf"))
+    assert whole.passes == 2 and whole.kept == cut.kept
+    assert cut.laid < whole.laid - 5, (cut.laid, whole.laid)  # the second pass laid out only the last pages
+    assert (tmp_path / "cortado.pdf").read_bytes() == (tmp_path / "entero.pdf").read_bytes()
+    texts = page_texts(tmp_path / "cortado.pdf")
+    assert all("Plan de prueba" in text for text in texts)  # the running title, on the pages laid out alone too
+    notes = [int(n) for text in texts for n in re.findall(r"^(\d+)\. ", text, re.MULTILINE)]
+    assert notes == list(range(41, 41 + len(job.notes)))  # every note, numbered on from the chunk's first

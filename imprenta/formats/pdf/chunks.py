@@ -137,23 +137,30 @@ def with_style(text: str, css: str) -> str:
     return f"{text[:at]}<style>{css}</style>\n{text[at:]}"
 
 
-def keep_whole(text: str, note: int) -> str | None:
-    """Mark the paragraph or list item that calls a note to be kept whole; None if the call is elsewhere."""
+def calling_block(text: str, note: int) -> re.Match[str] | None:
+    """The opening tag of the paragraph or list item that calls a note (the innermost), or None."""
     call = text.find(f'<span id="nota-{note}"')
     if call < 0:
         return None
     stack: list[re.Match[str]] = []
     for _, _, stack in _tags(text, call):  # noqa: B007 - after the last tag, stack holds what is open
         pass
-    block = next((m for m in reversed(stack) if m.group(2).lower() in KEEPABLE), None)
-    if block is None:
+    return next((m for m in reversed(stack) if m.group(2).lower() in KEEPABLE), None)
+
+
+def with_class(tag: str, name: str) -> str:
+    """An opening tag with one more class."""
+    if 'class="' in tag:
+        return tag.replace('class="', f'class="{name} ', 1)
+    element = TAG.match(tag).group(2)  # type: ignore[union-attr]
+    return f'<{element} class="{name}"{tag[len(element) + 1:]}'
+
+
+def keep_whole(text: str, note: int) -> str | None:
+    """Mark the paragraph or list item that calls a note to be kept whole; None if the call is elsewhere."""
+    if (block := calling_block(text, note)) is None:
         return None
-    original, tag = block.group(0), block.group(2)
-    if 'class="' in original:
-        changed = original.replace('class="', f'class="{KEEP_CLASS} ', 1)
-    else:
-        changed = f'<{tag} class="{KEEP_CLASS}"{original[len(tag) + 1:]}'
-    return text[: block.start()] + changed + text[block.end() :]
+    return text[: block.start()] + with_class(block.group(0), KEEP_CLASS) + text[block.end() :]
 
 
 def css_string(value: str) -> str:

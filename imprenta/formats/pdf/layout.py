@@ -25,6 +25,7 @@ from urllib.request import url2pathname
 
 from ...document import IMAGE_URL_SCHEME
 from .chunks import keep_whole
+from .cuts import find_cut
 
 MIME_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".svg": "image/svg+xml"}
 VARIANT = "pdf/a-3a"  # tagged, level A; PDF/UA-1 is added on the finished file (accessibility.py)
@@ -86,6 +87,7 @@ class Laid:
     passes: int = 1
     seconds: float = 0.0
     kept: list[int] = field(default_factory=list)  # notes whose paragraph the layout kept with them
+    laid: int = 0  # pages laid out over all passes (the pages kept from a pass before a cut count once)
 
 
 class _Collect(logging.Handler):
@@ -181,35 +183,53 @@ def lay_out(job: Job, dest: str) -> Laid:
                 html = hinted
                 kept.append(number)
         fetcher = _fetcher(job)
+        notes = job.notes
+        settled: list[Any] = []  # pages kept from earlier passes, before the page a pass cut the chunk at (cuts.py)
+        alive: list[Any] = []  # their documents, alive until the pages are written (they hold the fonts)
+        laid = 0
         for attempt in range(1, MAX_NOTE_PASSES + 1):  # noqa: B007 - the passes made are reported
             rendered = None
             gc.collect()  # let the previous pass's layout go before the next one is built
             rendered = weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher).render(
                 pdf_tags=job.mode != FURNITURE
             )
-            misplaced, strings = _survey(rendered, job.notes, job.strings)
+            laid += len(rendered.pages)
+            misplaced, strings = _survey(rendered, notes, job.strings)
             # On each page the first strayed note usually drags the page's later ones along: fix the first of
             # every page at once (pages are independent), so a long chunk needs few passes, not one per page.
             firsts: dict[int | None, int] = {}
             for number in sorted(set(misplaced) - tried):
                 firsts.setdefault(misplaced[number][0], number)
-            changed = False
+            now: list[int] = []
             for number in firsts.values():
                 tried.add(number)
                 if (whole := keep_whole(html, number)) is not None:
-                    html, changed = whole, True
-                    kept.append(number)
-            if not changed:
+                    html = whole
+                    now.append(number)
+            if not now:
                 break
+            kept += now
+            # The pages before the first paragraph kept now stay as they are (a chunk of the body only: the others
+            # print page counters, which a piece laid out alone would restart).
+            if job.mode == BODY and (cut := find_cut(rendered, html, now, misplaced, notes)) is not None:
+                settled += rendered.pages[: cut.page - 1]
+                alive.append(rendered)
+                html, notes = cut.html, cut.notes
         assert rendered is not None
+        if settled:
+            offset = len(settled)
+            misplaced = {n: (None if a is None else a + offset, None if b is None else b + offset)
+                         for n, (a, b) in misplaced.items()}
+            rendered = rendered.copy(settled + rendered.pages)
         anchors: dict[str, int] = {}
         for index, page in enumerate(rendered.pages):
             for name in page.anchors:
                 anchors.setdefault(name, index)
         names = [page._page_box.page_type.name or "" for page in rendered.pages]
         rendered.write_pdf(dest, pdf_variant=VARIANT, pdf_tags=job.mode != FURNITURE)
+        del alive
         return Laid(len(rendered.pages), names, anchors, misplaced, caught.messages, strings, attempt,
-                    time.monotonic() - started, sorted(kept))
+                    time.monotonic() - started, sorted(kept), laid)
     finally:
         logger.removeHandler(caught)
         logger.propagate = previous
