@@ -62,7 +62,7 @@ def _on_page(page: Any, element: Any) -> bool:
 def _opening_block(page: Any, previous: Any) -> Any:
     """The element of the block a page starts with, if it is a whole block of CUT_TAGS inside the document's
     sections, all of them continued from the page before; else None."""
-    box = _root_box(page)
+    box, inside_main = _root_box(page), False
     while box is not None:
         children = [c for c in getattr(box, "children", None) or ()
                     if type(c).__name__ == "BlockBox" and c.style["float"] == "none" and c.style["position"] == "static"]
@@ -70,8 +70,9 @@ def _opening_block(page: Any, previous: Any) -> Any:
             return None
         box = children[0]
         tag = box.element_tag
-        if tag in CUT_TAGS:
-            return None if _on_page(previous, box.element) else box.element
+        if tag in CUT_TAGS:  # only in the body's <main>: the front matter's chunks have none to reopen
+            return None if not inside_main or _on_page(previous, box.element) else box.element
+        inside_main = inside_main or tag == "main"
         classes = (box.element.get("class") or "").split() if box.element is not None else []
         if not (tag in ("body", "main", "section") or (tag == "div" and "parte" in classes)):
             return None
