@@ -21,6 +21,7 @@ an earlier page) is not cut at: the chunk is laid out whole again, as before.
 from __future__ import annotations
 
 import html as htmllib
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,10 +46,17 @@ class Cut:
     notes: tuple[int, ...]
 
 
-def _boxes(box: Any) -> Iterator[Any]:
+def boxes(box: Any) -> Iterator[Any]:
+    """A laid-out box and every box inside it."""
     yield box
     for child in getattr(box, "children", None) or ():
-        yield from _boxes(child)
+        yield from boxes(child)
+
+
+def string_sets(box: Any) -> list[tuple[str, str]]:
+    """The running strings a box sets (`string-set`), as WeasyPrint evaluated them; none for a margin box."""
+    found = getattr(box, "string_set", None)
+    return found if isinstance(found, list) and not type(box).__name__.startswith("Margin") else []
 
 
 def _root_box(page: Any) -> Any:
@@ -56,7 +64,7 @@ def _root_box(page: Any) -> Any:
 
 
 def _on_page(page: Any, element: Any) -> bool:
-    return any(getattr(box, "element", None) is element for box in _boxes(page._page_box))
+    return any(getattr(box, "element", None) is element for box in boxes(page._page_box))
 
 
 def _opening_block(page: Any, previous: Any) -> Any:
@@ -82,28 +90,18 @@ def _opening_block(page: Any, previous: Any) -> Any:
 
 
 def _strings_before(pages: list[Any]) -> dict[str, str]:
-    """The value of each running string after these pages (as layout._survey reads them)."""
-    last: dict[str, str] = {}
-    for page in pages:
-        for box in _boxes(page._page_box):
-            if isinstance(getattr(box, "string_set", None), list) and not type(box).__name__.startswith("Margin"):
-                for name, text in box.string_set:
-                    last[name] = text
-    return last
+    """The value of each running string after these pages."""
+    return {name: text for page in pages for box in boxes(page._page_box) for name, text in string_sets(box)}
 
 
 def _plain(text: str) -> str:
     return _SPACE.sub("", htmllib.unescape(_MARKUP.sub("", text)))
 
 
-def _nth_opening(html: str, tag: str, index: int) -> re.Match[str] | None:
-    seen = 0
-    for m in TAG.finditer(html):
-        if not m.group(1) and m.group(2).lower() == tag:
-            if seen == index:
-                return m
-            seen += 1
-    return None
+def _openings(html: str, tag: str, end: int | None = None) -> Iterator[re.Match[str]]:
+    """The opening tags of one element name, in order (as the parser meets the elements), up to `end`."""
+    return (m for m in TAG.finditer(html, 0, len(html) if end is None else end)
+            if not m.group(1) and m.group(2).lower() == tag)
 
 
 def find_cut(rendered: Any, html: str, kept: list[int], misplaced: dict[int, tuple[int | None, int | None]],
@@ -121,8 +119,8 @@ def find_cut(rendered: Any, html: str, kept: list[int], misplaced: dict[int, tup
         if block is None:
             return None
         tag = block.group(2).lower()
-        index = sum(1 for m in TAG.finditer(html, 0, block.start()) if not m.group(1) and m.group(2).lower() == tag)
-        element = next((e for i, e in enumerate(root.element.iter(tag)) if i == index), None)
+        index = sum(1 for _ in _openings(html, tag, block.start()))
+        element = next(itertools.islice(root.element.iter(tag), index, None), None)
         if element is None or note not in misplaced:
             return None
         calling_page = misplaced[note][0] or 0
@@ -134,21 +132,18 @@ def find_cut(rendered: Any, html: str, kept: list[int], misplaced: dict[int, tup
         if (element := _opening_block(pages[page - 1], pages[page - 2])) is None:
             continue
         index = next(i for i, e in enumerate(root.element.iter(element.tag)) if e is element)
-        opening = _nth_opening(html, element.tag, index)
+        opening = next(itertools.islice(_openings(html, element.tag), index, None), None)
         if opening is None or not _plain(html[opening.end() : opening.end() + 2000]).startswith(
                 _plain("".join(element.itertext()))[:40]):
             return None  # the tag found in the text is not this element: no cut rather than a wrong one
-        return Cut(page, _piece(html, opening, _strings_before(pages[: page - 1])),
-                   tuple(n for n in notes if n >= _first_note(html, opening.start(), notes)))
+        found = NOTE.search(html, opening.start())
+        first_note = int(found.group(1)) if found else None  # the piece's first note, if it calls any
+        return Cut(page, _piece(html, opening, _strings_before(pages[: page - 1]), first_note),
+                   tuple(n for n in notes if first_note is not None and n >= first_note))
     return None
 
 
-def _first_note(html: str, position: int, notes: tuple[int, ...]) -> int:
-    found = NOTE.search(html, position)
-    return int(found.group(1)) if found else max(notes, default=0) + 1
-
-
-def _piece(html: str, opening: re.Match[str], strings: dict[str, str]) -> str:
+def _piece(html: str, opening: re.Match[str], strings: dict[str, str], first_note: int | None) -> str:
     """The chunk's HTML from the block `opening` on, reopening the sections open there (see the module)."""
     open_tags: list[re.Match[str]] = []
     for _, _, open_tags in _tags(html, opening.start()):  # noqa: B007 - after the last tag: what is open
@@ -156,8 +151,7 @@ def _piece(html: str, opening: re.Match[str], strings: dict[str, str]) -> str:
     inside = next(i for i, m in enumerate(open_tags) if m.group(2).lower() == "main") + 1
     main_end = open_tags[inside - 1].end()
     reopened = "".join(with_class(ID_ATTRIBUTE.sub("", m.group(0)), CONTINUED_CLASS) for m in open_tags[inside:])
-    first_note = _first_note(html, opening.start(), ())
-    style = f"body {{ counter-reset: footnote {first_note - 1};"
+    style = f"body {{ counter-reset: footnote {(first_note or 1) - 1};"
     if strings:
         style += " string-set: " + ", ".join(f"{n} {css_string(t)}" for n, t in strings.items()) + ";"
     style += " }\n" + CONTINUED_CSS

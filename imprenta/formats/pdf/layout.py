@@ -25,7 +25,7 @@ from urllib.request import url2pathname
 
 from ...document import IMAGE_URL_SCHEME
 from .chunks import keep_whole
-from .cuts import find_cut
+from .cuts import boxes, find_cut, string_sets
 
 MIME_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".svg": "image/svg+xml"}
 VARIANT = "pdf/a-3a"  # tagged, level A; PDF/UA-1 is added on the finished file (accessibility.py)
@@ -134,12 +134,6 @@ def _fetcher(job: Job) -> Any:
     return Fetcher()
 
 
-def _boxes(box: Any) -> Any:
-    yield box
-    for child in getattr(box, "children", None) or ():
-        yield from _boxes(child)
-
-
 def _note_number(element: Any) -> int | None:
     ident = element.get("id", "") if element is not None else ""
     return int(ident[5:]) if ident.startswith("nota-") and ident[5:].isdigit() else None
@@ -151,16 +145,15 @@ def _survey(rendered: Any, notes: tuple[int, ...], strings: bool) -> tuple[dict[
     bodies: dict[int, int] = {}
     last: dict[str, str] = {}
     for page_number, page in enumerate(rendered.pages, start=1):
-        for box in _boxes(page._page_box):
+        for box in boxes(page._page_box):
             if getattr(box, "footnote", None) is not None and (n := _note_number(box.footnote.element)) is not None:
                 calls.setdefault(n, page_number)
             elif type(box).__name__ == "FootnoteAreaBox":
                 for body in box.children:
                     if (n := _note_number(getattr(body, "element", None))) is not None:
                         bodies.setdefault(n, page_number)
-            if strings and isinstance(getattr(box, "string_set", None), list) and not type(box).__name__.startswith("Margin"):
-                for name, text in box.string_set:
-                    last[name] = text
+            if strings:
+                last.update(string_sets(box))
     placed = {n: (calls.get(n), bodies.get(n)) for n in notes}
     return {n: pages for n, pages in placed.items() if pages[0] is None or pages[0] != pages[1]}, last
 
@@ -210,8 +203,10 @@ def lay_out(job: Job, dest: str) -> Laid:
                 break
             kept += now
             # The pages before the first paragraph kept now stay as they are (a chunk of the body only: the others
-            # print page counters, which a piece laid out alone would restart).
-            if job.mode == BODY and (cut := find_cut(rendered, html, now, misplaced, notes)) is not None:
+            # print page counters, which a piece laid out alone would restart), unless no pass is left to lay out
+            # the rest.
+            if job.mode == BODY and attempt < MAX_NOTE_PASSES and \
+                    (cut := find_cut(rendered, html, now, misplaced, notes)) is not None:
                 settled += rendered.pages[: cut.page - 1]
                 alive.append(rendered)
                 html, notes = cut.html, cut.notes
@@ -227,7 +222,6 @@ def lay_out(job: Job, dest: str) -> Laid:
                 anchors.setdefault(name, index)
         names = [page._page_box.page_type.name or "" for page in rendered.pages]
         rendered.write_pdf(dest, pdf_variant=VARIANT, pdf_tags=job.mode != FURNITURE)
-        del alive
         return Laid(len(rendered.pages), names, anchors, misplaced, caught.messages, strings, attempt,
                     time.monotonic() - started, sorted(kept), laid)
     finally:
